@@ -1,0 +1,109 @@
+package io.qat4j.zoo;
+
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * LeNet-5 in its two common modern variants.
+ *
+ * <ul>
+ *   <li>{@code caffe}: 20C5-MP2-50C5-MP2-500FC-10, the network of Caffe's MNIST example.</li>
+ *   <li>{@code wage}: 32C5-MP2-64C5-MP2-512FC-10, the network used by TWN (Li et al., 1605.04711) and
+ *       WAGE (Wu et al., 1802.04680).</li>
+ * </ul>
+ * Convolutions are 5x5, stride 1, no padding; pooling is 2x2 max with stride 2. With
+ * {@code batchNorm} each convolution and the hidden dense layer are followed by batch normalization
+ * (the activation then moves after the normalization and the biases before it are dropped).
+ * Layer names: {@code conv1, [bn1], pool1, conv2, [bn2], pool2, fc1, [bn3], output}.
+ */
+public final class LeNet5 {
+
+    /** The two layer-width variants. */
+    public enum Variant {
+        CAFFE(20, 50, 500), WAGE(32, 64, 512);
+
+        final int conv1;
+        final int conv2;
+        final int fc;
+
+        Variant(int conv1, int conv2, int fc) {
+            this.conv1 = conv1;
+            this.conv2 = conv2;
+            this.fc = fc;
+        }
+
+        /** Parses {@code caffe} or {@code wage}. */
+        public static Variant fromName(String name) {
+            return switch (name) {
+                case "caffe" -> CAFFE;
+                case "wage" -> WAGE;
+                default -> throw new IllegalArgumentException("unknown lenet5 variant '" + name + "'; allowed: caffe, wage");
+            };
+        }
+    }
+
+    /**
+     * @param variant    layer widths
+     * @param batchNorm  batch normalization after conv1, conv2 and fc1
+     * @param dropout    drop probability before the output layer, in [0, 1); 0 disables it
+     * @param activation hidden activation
+     */
+    public record Options(Variant variant, boolean batchNorm, double dropout, Activations activation) {
+        public Options {
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+            }
+        }
+
+        /** Caffe variant, ReLU, no batch norm, no dropout. */
+        public static Options defaults() {
+            return new Options(Variant.CAFFE, false, 0, Activations.RELU);
+        }
+    }
+
+    private LeNet5() {
+    }
+
+    /** Builds the network configuration. */
+    public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s) {
+        Activation act = o.activation().activation();
+        Activation convAct = o.batchNorm() ? Activation.IDENTITY : act;
+        NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
+        b.layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(o.variant().conv1).stride(1, 1)
+                .convolutionMode(ConvolutionMode.Truncate).hasBias(!o.batchNorm()).activation(convAct).build());
+        if (o.batchNorm()) {
+            b.layer(new BatchNormalization.Builder().name("bn1").activation(act).build());
+        }
+        b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1")
+                .kernelSize(2, 2).stride(2, 2).build());
+        b.layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(o.variant().conv2).stride(1, 1)
+                .convolutionMode(ConvolutionMode.Truncate).hasBias(!o.batchNorm()).activation(convAct).build());
+        if (o.batchNorm()) {
+            b.layer(new BatchNormalization.Builder().name("bn2").activation(act).build());
+        }
+        b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool2")
+                .kernelSize(2, 2).stride(2, 2).build());
+        b.layer(new DenseLayer.Builder().name("fc1").nOut(o.variant().fc).hasBias(!o.batchNorm())
+                .activation(convAct).build());
+        if (o.batchNorm()) {
+            b.layer(new BatchNormalization.Builder().name("bn3").activation(act).build());
+        }
+        OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
+                .nOut(in.numClasses()).activation(Activation.SOFTMAX).weightInit(org.deeplearning4j.nn.weights.WeightInit.XAVIER);
+        if (o.dropout() > 0) {
+            out.dropOut(1.0 - o.dropout()); // DL4J takes the retain probability
+        }
+        b.layer(out.build());
+        b.setInputType(InputType.convolutionalFlat(in.height(), in.width(), in.channels()));
+        return b.build();
+    }
+}

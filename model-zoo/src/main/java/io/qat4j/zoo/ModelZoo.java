@@ -1,0 +1,42 @@
+package io.qat4j.zoo;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+
+import java.util.List;
+
+/**
+ * The one switch from a model name to a network configuration.
+ *
+ * <p>Each model takes a typed options record ({@link LeNet5.Options}, {@link Mlp.Options}); callers
+ * translate their configuration files into those records.
+ */
+public final class ModelZoo {
+
+    /** Model names accepted by {@link #build}. */
+    public static final List<String> NAMES = List.of("lenet5", "mlp");
+
+    private ModelZoo() {
+    }
+
+    /**
+     * Builds the named model.
+     *
+     * @param name    one of {@link #NAMES}
+     * @param options the options record of that model
+     */
+    public static MultiLayerConfiguration build(String name, Object options, InputSpec in, NetSettings s) {
+        return switch (name) {
+            case "lenet5" -> LeNet5.build(cast(name, options, LeNet5.Options.class), in, s);
+            case "mlp" -> Mlp.build(cast(name, options, Mlp.Options.class), in, s);
+            default -> throw new IllegalArgumentException("unknown model '" + name + "'; allowed: " + String.join(", ", NAMES));
+        };
+    }
+
+    private static <T> T cast(String name, Object options, Class<T> type) {
+        if (!type.isInstance(options)) {
+            throw new IllegalArgumentException("model '" + name + "' takes " + type.getName() + " options, got "
+                    + (options == null ? "null" : options.getClass().getName()));
+        }
+        return type.cast(options);
+    }
+}

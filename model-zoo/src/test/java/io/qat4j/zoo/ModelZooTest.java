@@ -1,0 +1,95 @@
+package io.qat4j.zoo;
+
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelZooTest {
+    private static final InputSpec MNIST = new InputSpec(1, 28, 28, 10);
+    private static final NetSettings SETTINGS = new NetSettings(7, new Adam(1e-3), 0);
+
+    private static MultiLayerNetwork net(String name, Object options, InputSpec in) {
+        MultiLayerNetwork n = new MultiLayerNetwork(ModelZoo.build(name, options, in, SETTINGS));
+        n.init();
+        return n;
+    }
+
+    private static List<String> names(MultiLayerNetwork n) {
+        return Arrays.stream(n.getLayers()).map(l -> l.conf().getLayer().getLayerName()).toList();
+    }
+
+    @Test
+    void caffeLeNetHasHandCountedParameters() {
+        MultiLayerNetwork n = net("lenet5", LeNet5.Options.defaults(), MNIST);
+        // conv1 20*1*25+20, conv2 50*20*25+50, fc1 (50*4*4)*500+500, output 500*10+10
+        assertEquals(520 + 25_050 + 400_500 + 5_010, n.numParams());
+        assertEquals(List.of("conv1", "pool1", "conv2", "pool2", "fc1", "output"), names(n));
+        INDArray out = n.output(Nd4j.rand(3, 784));
+        assertArrayEquals(new long[]{3, 10}, out.shape());
+        assertEquals(3.0, out.sumNumber().doubleValue(), 1e-5, "softmax rows sum to one");
+    }
+
+    @Test
+    void wageLeNetHasHandCountedParameters() {
+        LeNet5.Options o = new LeNet5.Options(LeNet5.Variant.WAGE, false, 0, Activations.RELU);
+        MultiLayerNetwork n = net("lenet5", o, MNIST);
+        // conv1 32*25+32, conv2 64*32*25+64, fc1 (64*4*4)*512+512, output 512*10+10
+        assertEquals(832 + 51_264 + 524_800 + 5_130, n.numParams());
+    }
+
+    @Test
+    void batchNormLeNetDropsBiasesAndAddsNormalization() {
+        LeNet5.Options o = new LeNet5.Options(LeNet5.Variant.CAFFE, true, 0.5, Activations.RELU);
+        MultiLayerNetwork n = net("lenet5", o, MNIST);
+        assertEquals(List.of("conv1", "bn1", "pool1", "conv2", "bn2", "pool2", "fc1", "bn3", "output"), names(n));
+        // weights without biases; each BN has gamma, beta, mean, var for its channels
+        long expected = 500 + 25_000 + 400_000 + 5_010 + 4L * (20 + 50 + 500);
+        assertEquals(expected, n.numParams());
+    }
+
+    @Test
+    void lenetBuildsForCifarShapedInput() {
+        MultiLayerNetwork n = net("lenet5", LeNet5.Options.defaults(), new InputSpec(3, 32, 32, 10));
+        // conv1 20*3*25+20; after two conv+pool stages 32 -> 28 -> 14 -> 10 -> 5
+        assertEquals(1_520 + 25_050 + (50 * 5 * 5 * 500 + 500) + 5_010, n.numParams());
+        assertArrayEquals(new long[]{2, 10}, n.output(Nd4j.rand(2, 3 * 32 * 32)).shape());
+    }
+
+    @Test
+    void mlpHasHandCountedParameters() {
+        MultiLayerNetwork n = net("mlp", Mlp.Options.defaults(), MNIST);
+        assertEquals(785L * 1024 + 1025L * 1024 + 1025L * 10, n.numParams());
+        assertEquals(List.of("fc1", "fc2", "output"), names(n));
+    }
+
+    @Test
+    void layerKindsClassifyZooLayers() {
+        MultiLayerNetwork n = net("lenet5", new LeNet5.Options(LeNet5.Variant.CAFFE, true, 0, Activations.RELU), MNIST);
+        List<LayerKind> kinds = Arrays.stream(n.getLayers()).map(l -> LayerKind.of(l.conf().getLayer())).toList();
+        assertEquals(List.of(LayerKind.CONV, LayerKind.BATCHNORM, LayerKind.POOL, LayerKind.CONV, LayerKind.BATCHNORM,
+                LayerKind.POOL, LayerKind.DENSE, LayerKind.BATCHNORM, LayerKind.OUTPUT), kinds);
+        assertEquals(LayerKind.CONV, LayerKind.fromConfigName("conv"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerKind.fromConfigName("lstm"))
+                .getMessage().contains("conv, dense, output"));
+    }
+
+    @Test
+    void unknownNamesAndWrongOptionsAreRejectedClearly() {
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> ModelZoo.build("resnet99", null, MNIST, SETTINGS)).getMessage().contains("lenet5, mlp"));
+        assertThrows(IllegalArgumentException.class, () -> ModelZoo.build("mlp", LeNet5.Options.defaults(), MNIST, SETTINGS));
+        assertThrows(IllegalArgumentException.class, () -> new Mlp.Options(List.of(), false, 0, Activations.RELU));
+        assertThrows(IllegalArgumentException.class, () -> new LeNet5.Options(LeNet5.Variant.WAGE, false, 1.0, Activations.RELU));
+        assertThrows(IllegalArgumentException.class, () -> LeNet5.Variant.fromName("alexnet"));
+    }
+}

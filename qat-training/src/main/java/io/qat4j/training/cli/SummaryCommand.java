@@ -1,0 +1,42 @@
+package io.qat4j.training.cli;
+
+import io.qat4j.training.config.ExperimentConfig;
+import io.qat4j.training.model.ModelFactory;
+import io.qat4j.training.model.NetworkSummary;
+import io.qat4j.training.model.QuantizationPlan;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code qat summary CONFIG}: the per-layer table of an experiment's network. */
+@Command(name = "summary", mixinStandardHelpOptions = true,
+        description = "Print the layers of an experiment's network: shapes, parameters, MACs, precisions, memory.")
+final class SummaryCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "Experiment file.")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config value (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        ExperimentConfig cfg = ExperimentConfig.load(config, overrides);
+        MultiLayerConfiguration conf = ModelFactory.build(cfg);
+        List<QuantizationPlan.LayerRef> refs = ModelFactory.layerRefs(conf);
+        for (String unknown : QuantizationPlan.unknownNames(cfg.quantization(), refs)) {
+            System.err.println("warning: quantization.layers names '" + unknown + "', which is not a layer of this model");
+        }
+        NetworkSummary s = NetworkSummary.of(conf, ModelFactory.inputType(cfg, conf),
+                QuantizationPlan.resolve(cfg.quantization(), refs));
+        System.out.print(s.render(cfg.name() + ": " + cfg.model().name() + " on " + cfg.dataset().name()
+                + " (MACs per image; memory = parameters at the planned weight precision)"));
+        return 0;
+    }
+}

@@ -1,0 +1,87 @@
+package io.qat4j.training.model;
+
+import io.qat4j.training.config.ExperimentConfig;
+import io.qat4j.training.config.ModelConfig;
+import io.qat4j.training.config.OptimizerConfig;
+import io.qat4j.training.config.TrainingConfig;
+import io.qat4j.training.data.DatasetKind;
+import io.qat4j.zoo.Activations;
+import io.qat4j.zoo.InputSpec;
+import io.qat4j.zoo.LeNet5;
+import io.qat4j.zoo.Mlp;
+import io.qat4j.zoo.ModelZoo;
+import io.qat4j.zoo.NetSettings;
+import io.qat4j.zoo.LayerKind;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns the {@code model} and {@code training} sections of an experiment into a DL4J network configuration. */
+public final class ModelFactory {
+    private ModelFactory() {
+    }
+
+    /** The network configuration of an experiment (float; quantization plans arrive with qat-layers). */
+    public static MultiLayerConfiguration build(ExperimentConfig cfg) {
+        DatasetKind kind = DatasetKind.fromName(cfg.dataset().name());
+        return ModelZoo.build(cfg.model().name(), zooOptions(cfg.model()), inputSpec(kind), settings(cfg.training()));
+    }
+
+    /** The DL4J input type of an experiment's network (flat images for both convolutional and dense models). */
+    public static InputType inputType(ExperimentConfig cfg, MultiLayerConfiguration conf) {
+        InputSpec in = inputSpec(DatasetKind.fromName(cfg.dataset().name()));
+        if (conf.getConf(0).getLayer() instanceof ConvolutionLayer) {
+            return InputType.convolutionalFlat(in.height(), in.width(), in.channels());
+        }
+        return InputType.feedForward(in.flatSize());
+    }
+
+    /** Name and kind of each layer, in order. */
+    public static List<QuantizationPlan.LayerRef> layerRefs(MultiLayerConfiguration conf) {
+        List<QuantizationPlan.LayerRef> refs = new ArrayList<>();
+        for (NeuralNetConfiguration c : conf.getConfs()) {
+            refs.add(new QuantizationPlan.LayerRef(c.getLayer().getLayerName(), LayerKind.of(c.getLayer())));
+        }
+        return refs;
+    }
+
+    /** Image shape and class count of a data set. */
+    public static InputSpec inputSpec(DatasetKind kind) {
+        return new InputSpec(kind.channels(), kind.height(), kind.width(), kind.numClasses());
+    }
+
+    /** Seed, optimizer and weight decay. */
+    public static NetSettings settings(TrainingConfig t) {
+        return new NetSettings(t.seed(), updater(t.optimizer()), t.weightDecay());
+    }
+
+    /** The one switch from optimizer name to DL4J updater. */
+    public static IUpdater updater(OptimizerConfig o) {
+        return switch (o.name()) {
+            case "sgd" -> new Sgd(o.lr());
+            case "nesterov" -> new Nesterovs(o.lr(), o.momentum());
+            case "adam" -> new Adam(o.lr(), o.beta1(), o.beta2(), o.epsilon());
+            default -> throw new IllegalArgumentException("unknown optimizer '" + o.name() + "'; allowed: sgd, nesterov, adam");
+        };
+    }
+
+    /** The one switch from model name to the zoo's typed options. */
+    static Object zooOptions(ModelConfig m) {
+        return switch (m.name()) {
+            case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")), m.optBool("batch_norm"),
+                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")));
+            case "mlp" -> new Mlp.Options(m.optIntList("hidden"), m.optBool("batch_norm"), m.optDouble("dropout"),
+                    Activations.fromName(m.optString("activation")));
+            default -> throw new IllegalArgumentException("unknown model '" + m.name() + "'; allowed: "
+                    + String.join(", ", ModelZoo.NAMES));
+        };
+    }
+}

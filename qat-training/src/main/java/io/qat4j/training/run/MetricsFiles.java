@@ -1,0 +1,105 @@
+package io.qat4j.training.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+/** Writes {@code metrics.csv}, {@code metrics.json} and the learning-curve PNG from the epoch rows. */
+public final class MetricsFiles {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private MetricsFiles() {
+    }
+
+    /** Rewrites all three files (each atomically). */
+    public static void write(RunDirectory dir, String runName, List<EpochMetrics> rows) {
+        AtomicFiles.writeString(dir.metricsCsv(), csv(rows));
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("run", runName);
+        doc.put("columns", EpochMetrics.COLUMNS);
+        doc.put("epochs", rows.stream().map(EpochMetrics::toMap).toList());
+        try {
+            AtomicFiles.writeString(dir.metricsJson(), JSON.writeValueAsString(doc));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (!rows.isEmpty()) {
+            writePlot(dir, runName, rows);
+        }
+    }
+
+    /** The CSV text: a header line, then one line per epoch; NaN is written as an empty field. */
+    public static String csv(List<EpochMetrics> rows) {
+        StringBuilder sb = new StringBuilder(String.join(",", EpochMetrics.COLUMNS)).append('\n');
+        for (EpochMetrics r : rows) {
+            sb.append(r.toMap().values().stream().map(MetricsFiles::cell).collect(Collectors.joining(","))).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String cell(Object v) {
+        if (v == null) {
+            return "";
+        }
+        if (v instanceof Double d) {
+            return String.format(Locale.ROOT, "%.6g", d);
+        }
+        return v.toString();
+    }
+
+    private static void writePlot(RunDirectory dir, String runName, List<EpochMetrics> rows) {
+        System.setProperty("java.awt.headless", "true");
+        XYChart loss = chart(runName + ": loss", "cross-entropy");
+        XYChart acc = chart(runName + ": accuracy", "accuracy");
+        addSeries(loss, "train", rows, EpochMetrics::trainLoss);
+        addSeries(loss, "validation", rows, EpochMetrics::validationLoss);
+        addSeries(loss, "test", rows, EpochMetrics::testLoss);
+        addSeries(acc, "train (sample)", rows, EpochMetrics::trainAccuracy);
+        addSeries(acc, "validation", rows, EpochMetrics::validationAccuracy);
+        addSeries(acc, "test", rows, EpochMetrics::testAccuracy);
+        AtomicFiles.write(dir.plot(), tmp -> {
+            // XChart appends the extension itself; write next to the temporary name and move over it.
+            String base = tmp.toString().substring(0, tmp.toString().length() - ".tmp".length());
+            BitmapEncoder.saveBitmap(List.of(loss, acc), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
+            java.nio.file.Files.move(java.nio.file.Path.of(base + ".png"), tmp,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        });
+    }
+
+    private static XYChart chart(String title, String yTitle) {
+        XYChart c = new XYChartBuilder().width(640).height(420).title(title).xAxisTitle("epoch").yAxisTitle(yTitle).build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setMarkerSize(6);
+        c.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        return c;
+    }
+
+    private static void addSeries(XYChart c, String name, List<EpochMetrics> rows, ToDoubleFunction<EpochMetrics> f) {
+        List<Double> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        for (EpochMetrics r : rows) {
+            double y = f.applyAsDouble(r);
+            if (Double.isFinite(y)) {
+                xs.add((double) r.epoch());
+                ys.add(y);
+            }
+        }
+        if (!xs.isEmpty()) {
+            c.addSeries(name, xs, ys).setMarker(SeriesMarkers.CIRCLE);
+        }
+    }
+}
