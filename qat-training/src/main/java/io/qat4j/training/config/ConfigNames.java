@@ -1,0 +1,29 @@
+package io.qat4j.training.config;
+
+import java.util.List;
+
+/** The allowed names of every enumerated config value, listed in one place. */
+public final class ConfigNames {
+
+    /** {@code dataset.name}. */
+    public static final List<String> DATASETS = List.of("mnist", "fashion-mnist", "cifar10");
+    /** Datasets for which {@code dataset.augment: true} is allowed. */
+    public static final List<String> AUGMENTABLE_DATASETS = List.of("cifar10");
+    /** {@code dataset.normalization}: {@code unit} scales pixels to [0, 1]; {@code standardize} uses per-channel mean/std. */
+    public static final List<String> NORMALIZATIONS = List.of("unit", "standardize");
+    /** {@code model.name}. */
+    public static final List<String> MODELS = List.of("lenet5", "mlp");
+    /** {@code model.options.variant} for lenet5: caffe = 20C5-MP2-50C5-MP2-500FC, wage = 32C5-MP2-64C5-MP2-512FC. */
+    public static final List<String> LENET5_VARIANTS = List.of("caffe", "wage");
+    /** {@code model.options.activation}. */
+    public static final List<String> ACTIVATIONS = List.of("relu", "tanh");
+    /** {@code training.optimizer.name}. */
+    public static final List<String> OPTIMIZERS = List.of("sgd", "nesterov", "adam");
+    /** {@code training.schedule.type}. */
+    public static final List<String> SCHEDULES = List.of("constant", "step", "exponential", "cosine");
+    /** {@code quantization.layers[].kind}. */
+    public static final List<String> LAYER_KINDS = List.of("conv", "dense", "output", "batchnorm", "activation", "default");
+
+    private ConfigNames() {
+    }
+}

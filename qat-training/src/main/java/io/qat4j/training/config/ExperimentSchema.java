@@ -1,0 +1,108 @@
+package io.qat4j.training.config;
+
+import static io.qat4j.training.config.Schema.bool;
+import static io.qat4j.training.config.Schema.integer;
+import static io.qat4j.training.config.Schema.listOf;
+import static io.qat4j.training.config.Schema.number;
+import static io.qat4j.training.config.Schema.oneOf;
+import static io.qat4j.training.config.Schema.precision;
+import static io.qat4j.training.config.Schema.string;
+
+import java.util.List;
+import java.util.Map;
+
+/** The schema of an experiment config file: every allowed key, its type, range and default (package-private). */
+final class ExperimentSchema {
+
+    private ExperimentSchema() {
+    }
+
+    static final Schema.MapSchema DATASET = Schema.map()
+            .required("name", oneOf(ConfigNames.DATASETS))
+            .field("data_dir", string(), "data")
+            .field("normalization", oneOf(ConfigNames.NORMALIZATIONS), "unit")
+            .field("validation", integer(0, Integer.MAX_VALUE), 5000)
+            .field("subset", integer(0, Integer.MAX_VALUE), 0)
+            .field("test_subset", integer(0, Integer.MAX_VALUE), 0)
+            .field("augment", bool(), false)
+            .rule("augment",
+                    (augment, dataset) -> !Boolean.TRUE.equals(augment)
+                            || !(dataset.get("name") instanceof String name)
+                            || ConfigNames.AUGMENTABLE_DATASETS.contains(name),
+                    "augmentation is only available for " + String.join(", ", ConfigNames.AUGMENTABLE_DATASETS));
+
+    static final Schema.MapSchema LENET5_OPTIONS = Schema.map("for model lenet5")
+            .field("variant", oneOf(ConfigNames.LENET5_VARIANTS), "caffe")
+            .field("batch_norm", bool(), false)
+            .field("dropout", number().atLeast(0).below(1), 0.0)
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu");
+
+    static final Schema.MapSchema MLP_OPTIONS = Schema.map("for model mlp")
+            .field("hidden", listOf(integer(1, 65536), 1), List.of(1024, 1024))
+            .field("batch_norm", bool(), false)
+            .field("dropout", number().atLeast(0).below(1), 0.0)
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu");
+
+    static final Schema.MapSchema MODEL = Schema.map()
+            .required("name", oneOf(ConfigNames.MODELS))
+            .field("options", Schema.select("name", Map.of("lenet5", LENET5_OPTIONS, "mlp", MLP_OPTIONS)));
+
+    static final Schema.MapSchema OPTIMIZER = Schema.map()
+            .field("name", oneOf(ConfigNames.OPTIMIZERS), "adam")
+            .field("lr", number().greaterThan(0), 0.001)
+            .field("momentum", number().atLeast(0).below(1), 0.9)
+            .field("beta1", number().atLeast(0).below(1), 0.9)
+            .field("beta2", number().atLeast(0).below(1), 0.999)
+            .field("epsilon", number().greaterThan(0), 1e-8);
+
+    static final Schema.MapSchema SCHEDULE = Schema.map()
+            .field("type", oneOf(ConfigNames.SCHEDULES), "constant")
+            .field("step_epochs", integer(1, Integer.MAX_VALUE), 10)
+            .field("gamma", number().greaterThan(0).atMost(1), 0.1)
+            .field("min_lr", number().atLeast(0), 0.0);
+
+    static final Schema.MapSchema TRAINING = Schema.map()
+            .field("epochs", integer(1, 100_000), 10)
+            .field("batch_size", integer(1, 65_536), 64)
+            .field("seed", integer(Long.MIN_VALUE, Long.MAX_VALUE), 42L)
+            .field("weight_decay", number().atLeast(0), 0.0)
+            .field("optimizer", OPTIMIZER)
+            .field("schedule", SCHEDULE)
+            .field("early_stop_patience", integer(0, Integer.MAX_VALUE), 0)
+            .field("log_every", integer(1, Integer.MAX_VALUE), 50);
+
+    /** Precision overrides for one site: all four keys optional, absent means "inherit". */
+    static final Schema.MapSchema SITE_OVERRIDE = Schema.map()
+            .field("weights", precision())
+            .field("activations", precision())
+            .field("gradients", precision())
+            .field("errors", precision());
+
+    static final Schema.MapSchema LAYER_OVERRIDE = Schema.map()
+            .field("name", string())
+            .field("kind", oneOf(ConfigNames.LAYER_KINDS))
+            .field("weights", precision())
+            .field("activations", precision())
+            .field("gradients", precision())
+            .field("errors", precision())
+            .exactlyOneOf("name", "kind");
+
+    static final Schema.MapSchema QUANTIZATION = Schema.map()
+            .field("weights", precision(), "float")
+            .field("activations", precision(), "float")
+            .field("gradients", precision(), "float")
+            .field("errors", precision(), "float")
+            .field("first_layer", SITE_OVERRIDE)
+            .field("last_layer", SITE_OVERRIDE)
+            .field("layers", listOf(LAYER_OVERRIDE, 0), List.of());
+
+    static final Schema.MapSchema ROOT = Schema.map()
+            .field("extends", string())
+            .field("name", string())
+            .field("description", string())
+            .field("dataset", DATASET)
+            .field("model", MODEL)
+            .field("training", TRAINING)
+            .field("quantization", QUANTIZATION)
+            .field("init_from", string());
+}

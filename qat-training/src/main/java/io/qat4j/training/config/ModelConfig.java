@@ -1,0 +1,58 @@
+package io.qat4j.training.config;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code model:} section: the model name and its options, with every option's default filled in.
+ *
+ * <p>lenet5 options: {@code variant} (caffe | wage), {@code batch_norm}, {@code dropout}, {@code activation}.
+ * mlp options: {@code hidden} (list of layer widths), {@code batch_norm}, {@code dropout}, {@code activation}.
+ * {@code dropout} is the probability of dropping an activation (DL4J's {@code dropOut(p)} takes the probability of
+ * keeping it, i.e. {@code 1 - dropout}).
+ *
+ * @param name    one of {@link ConfigNames#MODELS}
+ * @param options unmodifiable map of option name to value (String, Boolean, Double or List of Integer)
+ */
+public record ModelConfig(String name, Map<String, Object> options) {
+
+    /** A string option, e.g. {@code optString("variant")}. */
+    public String optString(String key) {
+        return (String) option(key);
+    }
+
+    /** An integer option. */
+    public int optInt(String key) {
+        return ((Number) option(key)).intValue();
+    }
+
+    /** A number option, e.g. {@code optDouble("dropout")}. */
+    public double optDouble(String key) {
+        return ((Number) option(key)).doubleValue();
+    }
+
+    /** A boolean option, e.g. {@code optBool("batch_norm")}. */
+    public boolean optBool(String key) {
+        return (Boolean) option(key);
+    }
+
+    /** A list-of-integers option, e.g. {@code optIntList("hidden")}. */
+    @SuppressWarnings("unchecked")
+    public List<Integer> optIntList(String key) {
+        return (List<Integer>) option(key);
+    }
+
+    private Object option(String key) {
+        Object value = options.get(key);
+        if (value == null) {
+            throw new IllegalArgumentException("model " + name + " has no option '" + key + "'; options are "
+                    + options.keySet());
+        }
+        return value;
+    }
+
+    @SuppressWarnings("unchecked")
+    static ModelConfig from(Map<String, Object> m) {
+        return new ModelConfig((String) m.get("name"), (Map<String, Object>) m.get("options"));
+    }
+}
