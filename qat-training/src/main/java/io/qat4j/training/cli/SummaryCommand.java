@@ -30,9 +30,7 @@ final class SummaryCommand implements Callable<Integer> {
         ExperimentConfig cfg = ExperimentConfig.load(config, overrides);
         MultiLayerConfiguration conf = ModelFactory.build(cfg);
         List<QuantizationPlan.LayerRef> refs = ModelFactory.layerRefs(conf);
-        for (String unknown : QuantizationPlan.unknownNames(cfg.quantization(), refs)) {
-            System.err.println("warning: quantization.layers names '" + unknown + "', which is not a layer of this model");
-        }
+        QuantizationPlan.requireKnownNames(cfg.quantization(), refs);
         NetworkSummary s = NetworkSummary.of(conf, ModelFactory.inputType(cfg, conf),
                 QuantizationPlan.resolve(cfg.quantization(), refs));
         System.out.print(s.render(cfg.name() + ": " + cfg.model().name() + " on " + cfg.dataset().name()

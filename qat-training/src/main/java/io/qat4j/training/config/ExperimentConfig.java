@@ -91,6 +91,11 @@ public final class ExperimentConfig {
         return quantization;
     }
 
+    /** {@code init_from}: a trained model zip whose parameters initialize the network, or null. */
+    public String initFrom() {
+        return (String) resolved.get("init_from");
+    }
+
     /** The file this config was loaded from. */
     public Path sourceFile() {
         return sourceFile;

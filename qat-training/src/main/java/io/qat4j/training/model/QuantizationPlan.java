@@ -83,6 +83,20 @@ public final class QuantizationPlan {
         return unknown;
     }
 
+    /**
+     * Rejects {@code quantization.layers} entries that name no layer of the network.
+     *
+     * @throws io.qat4j.training.UserException naming the unknown layers and the existing ones
+     */
+    public static void requireKnownNames(QuantizationConfig q, List<LayerRef> layers) {
+        List<String> unknown = unknownNames(q, layers);
+        if (!unknown.isEmpty()) {
+            throw new io.qat4j.training.UserException("quantization.layers names " + unknown
+                    + ", which the network does not have; its layers are "
+                    + String.join(", ", layers.stream().map(LayerRef::name).toList()));
+        }
+    }
+
     private static final class Sites {
         Precision w;
         Precision a;

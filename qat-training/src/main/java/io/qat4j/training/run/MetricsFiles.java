@@ -63,8 +63,8 @@ public final class MetricsFiles {
 
     private static void writePlot(RunDirectory dir, String runName, List<EpochMetrics> rows) {
         System.setProperty("java.awt.headless", "true");
-        XYChart loss = chart(runName + ": loss", "cross-entropy");
-        XYChart acc = chart(runName + ": accuracy", "accuracy");
+        XYChart loss = chart(runName + ": loss", "cross-entropy", Styler.LegendPosition.InsideNE);
+        XYChart acc = chart(runName + ": accuracy", "accuracy", Styler.LegendPosition.InsideSE);
         addSeries(loss, "train", rows, EpochMetrics::trainLoss);
         addSeries(loss, "validation", rows, EpochMetrics::validationLoss);
         addSeries(loss, "test", rows, EpochMetrics::testLoss);
@@ -80,9 +80,9 @@ public final class MetricsFiles {
         });
     }
 
-    private static XYChart chart(String title, String yTitle) {
+    private static XYChart chart(String title, String yTitle, Styler.LegendPosition legend) {
         XYChart c = new XYChartBuilder().width(640).height(420).title(title).xAxisTitle("epoch").yAxisTitle(yTitle).build();
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setLegendPosition(legend);
         c.getStyler().setMarkerSize(6);
         c.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         return c;

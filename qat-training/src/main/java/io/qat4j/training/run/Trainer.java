@@ -31,6 +31,8 @@ public final class Trainer {
 
     /** Training accuracy is measured on this many (fixed) training images after each epoch. */
     public static final int TRAIN_EVAL_SIZE = 10_000;
+    /** Mini-batch size for evaluation passes (inference only, so larger than training batches). */
+    static final int EVAL_BATCH = 500;
 
     private final String runName;
     private final RunDirectory dir;
@@ -103,10 +105,10 @@ public final class Trainer {
             progress.endEpoch();
             net.incrementEpochCount();
 
-            Evaluator.Result trainEval = Evaluator.evaluate(net, data.train(batch, 0), TRAIN_EVAL_SIZE);
-            DataSetIterator valIt = data.validation(batch);
+            Evaluator.Result trainEval = Evaluator.evaluate(net, data.train(EVAL_BATCH, 0), TRAIN_EVAL_SIZE);
+            DataSetIterator valIt = data.validation(EVAL_BATCH);
             Evaluator.Result val = valIt == null ? null : Evaluator.evaluate(net, valIt, 0);
-            Evaluator.Result test = Evaluator.evaluate(net, data.test(batch), 0);
+            Evaluator.Result test = Evaluator.evaluate(net, data.test(EVAL_BATCH), 0);
 
             boolean improved;
             if (val == null) {

@@ -10,6 +10,8 @@ import io.qat4j.training.data.DatasetKind;
 import io.qat4j.training.data.DatasetOptions;
 import io.qat4j.training.data.Normalization;
 import io.qat4j.training.model.ModelFactory;
+import io.qat4j.training.model.QuantizationPlan;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.slf4j.Logger;
@@ -69,7 +71,6 @@ public final class TrainingRun {
         }
         ExperimentConfig requested = ExperimentConfig.load(req.config(), overrides);
         RunDirectory dir = chooseDirectory(req, requested.name());
-        onRunDir.accept(dir.root());
 
         ExperimentConfig cfg = requested;
         RunState state = new RunState();
@@ -85,16 +86,21 @@ public final class TrainingRun {
                 restore = true;
             }
         }
-        AtomicFiles.writeString(dir.config(), cfg.toYaml());
-
+        MultiLayerConfiguration conf = ModelFactory.build(cfg);
+        QuantizationPlan.requireKnownNames(cfg.quantization(), ModelFactory.layerRefs(conf));
         DataSplits data = loadData(cfg);
+
+        // Only a run that can start gets a directory.
+        mkdirs(dir);
+        onRunDir.accept(dir.root());
+        AtomicFiles.writeString(dir.config(), cfg.toYaml());
         MultiLayerNetwork net;
         if (restore) {
             Path ckpt = dir.root().resolve(state.checkpointModel);
             net = restoreModel(ckpt);
             LOG.info("resuming {} after epoch {} from {}", dir.root(), state.epochsCompleted, ckpt);
         } else {
-            net = new MultiLayerNetwork(ModelFactory.build(cfg));
+            net = new MultiLayerNetwork(conf);
             net.init();
             if (cfg.initFrom() != null) {
                 initFrom(net, Path.of(cfg.initFrom()));
@@ -165,7 +171,7 @@ public final class TrainingRun {
             if (req.resume() && !Files.isDirectory(req.out())) {
                 throw new UserException("--resume: run directory " + req.out() + " does not exist");
             }
-            return mkdirs(dir);
+            return dir;
         }
         if (req.resume()) {
             Optional<Path> latest = latestRun(req.runsRoot(), name);
@@ -179,7 +185,7 @@ public final class TrainingRun {
         for (int i = 2; Files.exists(root); i++) {
             root = req.runsRoot().resolve(name + "-" + LocalDateTime.now().format(STAMP) + "-" + i);
         }
-        return mkdirs(new RunDirectory(root));
+        return new RunDirectory(root);
     }
 
     private static Optional<Path> latestRun(Path runsRoot, String name) {
