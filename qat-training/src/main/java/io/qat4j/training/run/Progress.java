@@ -25,8 +25,8 @@ public abstract class Progress implements AutoCloseable {
         return new Lines(Integer.MAX_VALUE);
     }
 
-    /** Starts an epoch of {@code batches} iterations. */
-    public abstract void startEpoch(int epoch, int epochs, long batches);
+    /** Starts an epoch of {@code batches} iterations over {@code images} images. */
+    public abstract void startEpoch(int epoch, int epochs, long batches, long images);
 
     /** Records one finished iteration. */
     public abstract void step(long images, double loss);
@@ -52,12 +52,12 @@ public abstract class Progress implements AutoCloseable {
         private long steps;
 
         @Override
-        public void startEpoch(int epoch, int epochs, long batches) {
+        public void startEpoch(int epoch, int epochs, long batches, long images) {
             endEpoch();
             lossSum = 0;
             steps = 0;
             bar = new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs))
-                    .setInitialMax(batches).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUnit(" it", 1)
+                    .setInitialMax(images).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUnit(" img", 1)
                     .showSpeed().setUpdateIntervalMillis(250).build();
         }
 
@@ -65,8 +65,8 @@ public abstract class Progress implements AutoCloseable {
         public void step(long images, double loss) {
             lossSum += loss;
             steps++;
-            bar.step();
-            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", lossSum / steps));
+            bar.stepBy(images);
+            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", lossSum / steps));
         }
 
         @Override
@@ -95,7 +95,7 @@ public abstract class Progress implements AutoCloseable {
         }
 
         @Override
-        public void startEpoch(int epoch, int epochs, long batches) {
+        public void startEpoch(int epoch, int epochs, long batches, long images) {
             this.epoch = epoch;
             this.epochs = epochs;
             this.batches = batches;

@@ -76,7 +76,7 @@ public final class Trainer {
             Nd4j.getRandom().setSeed(training.seed() * 1_000_003L + e);
 
             DataSetIterator it = data.train(batch, e);
-            progress.startEpoch(epoch, epochs, batches);
+            progress.startEpoch(epoch, epochs, batches, data.trainSize());
             double lossSum = 0;
             long seen = 0;
             int iteration = 0;
