@@ -1,0 +1,139 @@
+package io.qat4j.layers.nn;
+
+import io.qat4j.layers.nn.impl.QuantDepthwiseConv2DImpl;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.params.DepthwiseConvolutionParamInitializer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+import java.util.Collection;
+import java.util.Objects;
+
+/**
+ * Depth-wise 2-D convolution with quantized input, weights, bias and output: the quantized twin of
+ * DL4J's {@code DepthwiseConvolution2D} (as used by MobileNet). Weights have DL4J's depth-wise
+ * layout {@code [kH, kW, nIn, depthMultiplier]}; per-channel weight scales are taken along axis 2
+ * (the input channel, which each filter belongs to).
+ *
+ * <p>Forward and backward as in {@link QuantConv2D}. Because DL4J's depth-wise builder fixes its
+ * own type, call the quantization setters first:
+ * <pre>
+ * new QuantDepthwiseConv2D.Builder(3, 3).weightQuant("int(bits=8, axis=channel)").depthMultiplier(1).build()
+ * </pre>
+ */
+public class QuantDepthwiseConv2D extends DepthwiseConvolution2D implements QuantLayer {
+    private static final long serialVersionUID = 1L;
+
+    /** Axis of the input channel in DL4J's depth-wise weight layout {@code [kH, kW, nIn, multiplier]}. */
+    public static final int WEIGHT_CHANNEL_AXIS = 2;
+
+    private QuantSites quantSites = QuantSites.none();
+
+    /** For JSON deserialization. */
+    public QuantDepthwiseConv2D() {
+    }
+
+    private QuantDepthwiseConv2D(Builder b) {
+        super(b);
+        this.quantSites = b.sites;
+    }
+
+    @Override
+    public QuantSites getQuantSites() {
+        return quantSites;
+    }
+
+    public void setQuantSites(QuantSites quantSites) {
+        QuantLayerSupport.requireSites(quantSites, "QuantDepthwiseConv2D");
+        this.quantSites = quantSites;
+    }
+
+    @Override
+    public long inputChannels() {
+        return nIn;
+    }
+
+    @Override
+    public long outputChannels() {
+        return nOut;
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
+                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+        return QuantLayerSupport.wire(new QuantDepthwiseConv2DImpl(conf, dataType), conf, initializer(), listeners,
+                layerIndex, paramsView, initializeParams);
+    }
+
+    @Override
+    public ParamInitializer initializer() {
+        return new QuantParamInitializer(DepthwiseConvolutionParamInitializer.getInstance());
+    }
+
+    @Override
+    public IUpdater getUpdaterByParam(String paramName) {
+        return QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
+    }
+
+    @Override
+    public QuantDepthwiseConv2D clone() {
+        return (QuantDepthwiseConv2D) super.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QuantDepthwiseConv2D q && super.equals(o) && quantSites.equals(q.quantSites);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(super.hashCode(), quantSites);
+    }
+
+    /** DL4J's depth-wise builder plus the quantization setters (call those first). */
+    public static class Builder extends DepthwiseConvolution2D.Builder {
+        private QuantSites sites = QuantSites.none();
+
+        public Builder(int... kernelSize) {
+            super(kernelSize);
+        }
+
+        public Builder() {
+            super();
+        }
+
+        public Builder quant(QuantSites sites) {
+            QuantLayerSupport.requireSites(sites, "QuantDepthwiseConv2D");
+            this.sites = sites;
+            return this;
+        }
+
+        public Builder inputQuant(String spec) {
+            return quant(sites.withInput(io.qat4j.layers.quant.QuantSpec.parse(spec)));
+        }
+
+        public Builder weightQuant(String spec) {
+            return quant(sites.withWeights(io.qat4j.layers.quant.QuantSpec.parse(spec)));
+        }
+
+        public Builder biasQuant(String spec) {
+            return quant(sites.withBias(io.qat4j.layers.quant.QuantSpec.parse(spec)));
+        }
+
+        public Builder outputQuant(String spec) {
+            return quant(sites.withOutput(io.qat4j.layers.quant.QuantSpec.parse(spec)));
+        }
+
+        @Override
+        public QuantDepthwiseConv2D build() {
+            org.deeplearning4j.util.ConvolutionUtils.validateConvolutionModePadding(convolutionMode, padding);
+            org.deeplearning4j.util.ConvolutionUtils.validateCnnKernelStridePadding(kernelSize, stride, padding);
+            return new QuantDepthwiseConv2D(this);
+        }
+    }
+}

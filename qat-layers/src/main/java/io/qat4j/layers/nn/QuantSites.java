@@ -1,0 +1,100 @@
+package io.qat4j.layers.nn;
+
+import io.qat4j.layers.quant.QuantSpec;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * The four quantization sites every quantized layer has: its input, its weights, its bias and its
+ * output. Each holds a {@link QuantSpec}; {@code float} means the site is not quantized.
+ *
+ * <p>Activation sites (input, output) whose spec names an observer keep the observed range in the
+ * layer's parameters ({@code qin}, {@code qout}), so it is saved with the model. The layer supplies
+ * the channel axis of per-channel specs: output channels for weights, axis 1 for activations.
+ *
+ * <p>Example: {@code QuantSites.of("float", "int(bits=4, axis=channel, narrow=true)", "float", "uint4")}.
+ */
+public final class QuantSites implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private QuantSpec input = QuantSpec.FLOAT;
+    private QuantSpec weights = QuantSpec.FLOAT;
+    private QuantSpec bias = QuantSpec.FLOAT;
+    private QuantSpec output = QuantSpec.FLOAT;
+
+    /** For JSON deserialization; all sites float. */
+    public QuantSites() {
+    }
+
+    public QuantSites(QuantSpec input, QuantSpec weights, QuantSpec bias, QuantSpec output) {
+        this.input = Objects.requireNonNull(input, "input");
+        this.weights = Objects.requireNonNull(weights, "weights");
+        this.bias = Objects.requireNonNull(bias, "bias");
+        this.output = Objects.requireNonNull(output, "output");
+    }
+
+    /** All four sites float: the layer behaves exactly like its float DL4J twin. */
+    public static QuantSites none() {
+        return new QuantSites();
+    }
+
+    /** Parses four spec strings (input, weights, bias, output). */
+    public static QuantSites of(String input, String weights, String bias, String output) {
+        return new QuantSites(QuantSpec.parse(input), QuantSpec.parse(weights), QuantSpec.parse(bias),
+                QuantSpec.parse(output));
+    }
+
+    public QuantSpec input() {
+        return input;
+    }
+
+    public QuantSpec weights() {
+        return weights;
+    }
+
+    public QuantSpec bias() {
+        return bias;
+    }
+
+    public QuantSpec output() {
+        return output;
+    }
+
+    public QuantSites withInput(QuantSpec spec) {
+        return new QuantSites(spec, weights, bias, output);
+    }
+
+    public QuantSites withWeights(QuantSpec spec) {
+        return new QuantSites(input, spec, bias, output);
+    }
+
+    public QuantSites withBias(QuantSpec spec) {
+        return new QuantSites(input, weights, spec, output);
+    }
+
+    public QuantSites withOutput(QuantSpec spec) {
+        return new QuantSites(input, weights, bias, spec);
+    }
+
+    /** True when no site is quantized. */
+    public boolean isFloat() {
+        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QuantSites s && input.equals(s.input) && weights.equals(s.weights) && bias.equals(s.bias)
+                && output.equals(s.output);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(input, weights, bias, output);
+    }
+
+    @Override
+    public String toString() {
+        return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output + ")";
+    }
+}

@@ -1,0 +1,83 @@
+package io.qat4j.layers.nn.impl;
+
+import io.qat4j.layers.nn.QuantDense;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.BaseLayer;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Implementation of {@link QuantDense}: DL4J's dense computation at the quantized values. */
+public class QuantDenseImpl extends BaseLayer<QuantDense> {
+    private static final String W = DefaultParamInitializer.WEIGHT_KEY;
+    private static final String B = DefaultParamInitializer.BIAS_KEY;
+
+    private final SiteRuntime rt;
+
+    public QuantDenseImpl(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+        this.rt = new SiteRuntime(((QuantDense) conf.getLayer()).getQuantSites());
+    }
+
+    private void quantizeInput(boolean training) {
+        input = rt.inputForCompute(input, params, training, index, getIterationCount());
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        assertInputSet(false);
+        quantizeInput(training);
+        INDArray y = super.activate(training, mgr);
+        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+    }
+
+    @Override
+    protected INDArray preOutput(boolean training, LayerWorkspaceMgr mgr) {
+        quantizeInput(training);
+        return super.preOutput(training, mgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        quantizeInput(true);
+        Pair<Gradient, INDArray> p = super.backpropGradient(rt.outputGradient(epsilon), mgr);
+        rt.paramGradient(W, true, gradientViews.get(W));
+        rt.paramGradient(B, false, gradientViews.get(B));
+        rt.clearParams();
+        return new Pair<>(p.getFirst(), rt.inputGradient(p.getSecond(), mgr));
+    }
+
+    @Override
+    protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
+        if (!rt.quantizes(param, W, B)) {
+            return super.getParamWithNoise(param, training, mgr);
+        }
+        if (training && weightNoiseParams.containsKey(param)) {
+            return weightNoiseParams.get(param);
+        }
+        INDArray q = rt.quantizeParam(param, W.equals(param), getParam(param), 1, training, index, getIterationCount());
+        if (training) {
+            weightNoiseParams.put(param, q);
+        }
+        return q;
+    }
+
+    @Override
+    public boolean hasBias() {
+        return layerConf().hasBias();
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public Layer.Type type() {
+        return Layer.Type.FEED_FORWARD;
+    }
+}

@@ -1,0 +1,64 @@
+package io.qat4j.layers.nn.impl;
+
+import io.qat4j.layers.nn.QuantDepthwiseConv2D;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer;
+import org.deeplearning4j.nn.params.DepthwiseConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Implementation of {@link QuantDepthwiseConv2D}: DL4J's depth-wise convolution at the quantized values. */
+public class QuantDepthwiseConv2DImpl extends DepthwiseConvolution2DLayer {
+    private static final String W = DepthwiseConvolutionParamInitializer.WEIGHT_KEY;
+    private static final String B = DepthwiseConvolutionParamInitializer.BIAS_KEY;
+    /** Channel axis of depth-wise weights {@code [kH, kW, nIn, multiplier]}. */
+    static final int WEIGHT_CHANNEL_AXIS = QuantDepthwiseConv2D.WEIGHT_CHANNEL_AXIS;
+
+    private final SiteRuntime rt;
+
+    public QuantDepthwiseConv2DImpl(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+        this.rt = new SiteRuntime(((QuantDepthwiseConv2D) conf.getLayer()).getQuantSites());
+    }
+
+    private void quantizeInput(boolean training) {
+        input = rt.inputForCompute(input, params, training, index, getIterationCount());
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        assertInputSet(false);
+        quantizeInput(training);
+        INDArray y = super.activate(training, mgr);
+        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        quantizeInput(true);
+        Pair<Gradient, INDArray> p = super.backpropGradient(rt.outputGradient(epsilon), mgr);
+        rt.paramGradient(W, true, gradientViews.get(W));
+        rt.paramGradient(B, false, gradientViews.get(B));
+        rt.clearParams();
+        return new Pair<>(p.getFirst(), rt.inputGradient(p.getSecond(), mgr));
+    }
+
+    @Override
+    protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
+        if (!rt.quantizes(param, W, B)) {
+            return super.getParamWithNoise(param, training, mgr);
+        }
+        if (training && weightNoiseParams.containsKey(param)) {
+            return weightNoiseParams.get(param);
+        }
+        INDArray q = rt.quantizeParam(param, W.equals(param), getParam(param), WEIGHT_CHANNEL_AXIS, training, index,
+                getIterationCount());
+        if (training) {
+            weightNoiseParams.put(param, q);
+        }
+        return q;
+    }
+}

@@ -1,0 +1,206 @@
+package io.qat4j.layers.nn.impl;
+
+import io.qat4j.layers.nn.QuantParamInitializer;
+import io.qat4j.layers.nn.QuantSites;
+import io.qat4j.layers.observe.Observer;
+import io.qat4j.layers.observe.Observers;
+import io.qat4j.layers.quant.Granularity;
+import io.qat4j.layers.quant.QuantContext;
+import io.qat4j.layers.quant.QuantResult;
+import io.qat4j.layers.quant.QuantSpec;
+import io.qat4j.layers.quant.Quantizer;
+import io.qat4j.layers.quant.Quantizers;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The quantization work shared by every quantized layer implementation: fake-quantizing the input,
+ * the parameters and the output in the forward pass, remembering what the backward pass needs, and
+ * passing gradients back through the sites' estimators.
+ *
+ * <p>Quantized arrays are computed outside DL4J's workspaces (so they stay valid from the forward to
+ * the backward pass) and copied into the workspace the caller expects where DL4J requires it.
+ * A float site costs nothing: its input is returned as is.
+ */
+final class SiteRuntime {
+    private static final int INPUT_SITE = 1;
+    private static final int OUTPUT_SITE = 2;
+    private static final int PARAM_SITE = 3;
+
+    private final QuantSites sites;
+    private final Quantizer inputQ;
+    private final Quantizer weightQ;
+    private final Quantizer biasQ;
+    private final Quantizer outputQ;
+    private final Observer inputObs;
+    private final Observer outputObs;
+
+    private INDArray lastInput;
+    private INDArray lastQuantizedInput;
+    private QuantResult lastInputResult;
+    private INDArray lastOutput;
+    private QuantResult lastOutputResult;
+    private final Map<String, INDArray> paramRaw = new HashMap<>();
+    private final Map<String, QuantResult> paramResults = new HashMap<>();
+
+    SiteRuntime(QuantSites sites) {
+        this.sites = sites;
+        inputQ = quantizer(sites.input());
+        weightQ = quantizer(sites.weights());
+        biasQ = quantizer(sites.bias());
+        outputQ = quantizer(sites.output());
+        inputObs = observer(sites.input());
+        outputObs = observer(sites.output());
+    }
+
+    private static Quantizer quantizer(QuantSpec spec) {
+        return spec.isFloat() ? null : Quantizers.of(spec);
+    }
+
+    private static Observer observer(QuantSpec spec) {
+        return spec.isFloat() || !spec.needsObserver() ? null : Observers.of(spec.observer());
+    }
+
+    QuantSites sites() {
+        return sites;
+    }
+
+    /** Seed of stochastic rounding for one site in one iteration (reproducible across resumed runs). */
+    static long seed(int layerIndex, int iteration, int site) {
+        return (iteration + 1L) * 0x9E3779B97F4A7C15L + layerIndex * 1_000_003L + site;
+    }
+
+    /**
+     * The input the layer should compute with: the quantized version of {@code input}, computed once
+     * per new input array (DL4J reaches a layer's input through several entry points per iteration;
+     * the observer must see each batch once).
+     */
+    INDArray inputForCompute(INDArray input, Map<String, INDArray> params, boolean training, int layerIndex,
+                             int iteration) {
+        if (input == null || input == lastQuantizedInput || inputQ == null) {
+            return input;
+        }
+        lastQuantizedInput = quantizeInput(input, params, training, layerIndex, iteration);
+        return lastQuantizedInput;
+    }
+
+    /** Fake-quantizes the layer input; the result is detached from workspaces. */
+    INDArray quantizeInput(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex, int iteration) {
+        if (inputQ == null) {
+            return x;
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray xd = x.isAttached() ? x.detach() : x;
+            QuantResult r = activationSite(inputQ, inputObs, sites.input(), xd,
+                    params.get(QuantParamInitializer.INPUT_STATE_KEY), training, seed(layerIndex, iteration, INPUT_SITE));
+            lastInput = xd;
+            lastInputResult = r;
+            return r.output();
+        }
+    }
+
+    /** Gradient through the input site. */
+    INDArray inputGradient(INDArray eps, LayerWorkspaceMgr mgr) {
+        if (inputQ == null) {
+            return eps;
+        }
+        INDArray g;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            g = inputQ.backward(lastInput, eps.isAttached() ? eps.detach() : eps, lastInputResult);
+        }
+        return mgr.dup(ArrayType.ACTIVATION_GRAD, g);
+    }
+
+    /** Fake-quantizes the layer output and returns it in the ACTIVATIONS workspace. */
+    INDArray quantizeOutput(INDArray y, Map<String, INDArray> params, boolean training, int layerIndex, int iteration,
+                            LayerWorkspaceMgr mgr) {
+        if (outputQ == null) {
+            return y;
+        }
+        INDArray out;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray yd = y.detach();
+            QuantResult r = activationSite(outputQ, outputObs, sites.output(), yd,
+                    params.get(QuantParamInitializer.OUTPUT_STATE_KEY), training, seed(layerIndex, iteration, OUTPUT_SITE));
+            lastOutput = yd;
+            lastOutputResult = r;
+            out = r.output();
+        }
+        return mgr.dup(ArrayType.ACTIVATIONS, out);
+    }
+
+    /** Gradient through the output site (detached). */
+    INDArray outputGradient(INDArray eps) {
+        if (outputQ == null) {
+            return eps;
+        }
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return outputQ.backward(lastOutput, eps.isAttached() ? eps.detach() : eps, lastOutputResult);
+        }
+    }
+
+    private static QuantResult activationSite(Quantizer q, Observer obs, QuantSpec spec, INDArray x, INDArray state,
+                                              boolean training, long seed) {
+        int axis = spec.granularity() == Granularity.TENSOR ? -1 : 1;
+        QuantContext ctx = new QuantContext(axis, null, null, seed, training);
+        if (obs != null) {
+            if (training) {
+                obs.update(state, x, axis);
+            }
+            if (obs.updates(state) > 0) {
+                ctx = ctx.withRange(obs.min(state), obs.max(state));
+            }
+        }
+        return q.forward(x, ctx);
+    }
+
+    /** Whether a parameter (W or b) is quantized. */
+    boolean quantizes(String key, String weightKey, String biasKey) {
+        return (key.equals(weightKey) && weightQ != null) || (key.equals(biasKey) && biasQ != null);
+    }
+
+    /** Fake-quantizes a weight or bias parameter (detached result). */
+    INDArray quantizeParam(String key, boolean isWeight, INDArray p, int channelAxis, boolean training, int layerIndex,
+                           int iteration) {
+        Quantizer q = isWeight ? weightQ : biasQ;
+        QuantSpec spec = isWeight ? sites.weights() : sites.bias();
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            int axis = spec.granularity() == Granularity.TENSOR ? -1 : channelAxis;
+            QuantResult r = q.forward(p, new QuantContext(axis, null, null,
+                    seed(layerIndex, iteration, PARAM_SITE + (isWeight ? 0 : 1)), training));
+            if (training) {
+                paramRaw.put(key, p);
+                paramResults.put(key, r);
+            }
+            return r.output();
+        }
+    }
+
+    /**
+     * Passes the gradient of a quantized parameter back through its estimator, in place in the
+     * gradient view. Without a recorded forward pass (or for a float site) the view is left alone.
+     */
+    void paramGradient(String key, boolean isWeight, INDArray gradView) {
+        QuantResult r = paramResults.get(key);
+        if (r == null || gradView == null) {
+            return;
+        }
+        Quantizer q = isWeight ? weightQ : biasQ;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray g = q.backward(paramRaw.get(key), gradView.dup(), r);
+            gradView.assign(g);
+        }
+    }
+
+    /** Forgets the parameters quantized for the last training iteration. */
+    void clearParams() {
+        paramRaw.clear();
+        paramResults.clear();
+    }
+}
