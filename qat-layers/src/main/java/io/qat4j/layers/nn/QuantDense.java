@@ -10,13 +10,12 @@ import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
 import org.deeplearning4j.nn.conf.memory.MemoryReport;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.regularize.Regularization;
 
 import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -38,6 +37,7 @@ import java.util.Objects;
 public class QuantDense extends FeedForwardLayer implements QuantLayer {
     private static final long serialVersionUID = 1L;
 
+    @JsonProperty("hasBias")
     private boolean hasBias = true;
     private QuantSites quantSites = QuantSites.none();
 
@@ -95,11 +95,6 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
         return QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
-    }
-
-    @Override
-    public List<Regularization> getRegularizationByParam(String paramName) {
-        return QuantParamInitializer.isStateKey(paramName) ? null : super.getRegularizationByParam(paramName);
     }
 
     @Override

@@ -2,6 +2,9 @@ package io.qat4j.layers.nn;
 
 import io.qat4j.layers.quant.QuantSpec;
 
+import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -18,9 +21,13 @@ import java.util.Objects;
 public final class QuantSites implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    @JsonProperty("input")
     private QuantSpec input = QuantSpec.FLOAT;
+    @JsonProperty("weights")
     private QuantSpec weights = QuantSpec.FLOAT;
+    @JsonProperty("bias")
     private QuantSpec bias = QuantSpec.FLOAT;
+    @JsonProperty("output")
     private QuantSpec output = QuantSpec.FLOAT;
 
     /** For JSON deserialization; all sites float. */
@@ -78,6 +85,7 @@ public final class QuantSites implements Serializable {
     }
 
     /** True when no site is quantized. */
+    @JsonIgnore
     public boolean isFloat() {
         return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat();
     }

@@ -23,27 +23,27 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
         this.rt = new SiteRuntime(((QuantDense) conf.getLayer()).getQuantSites());
     }
 
-    private void quantizeInput(boolean training) {
-        input = rt.inputForCompute(input, params, training, index, getIterationCount());
+    private void quantizeInput(boolean training, LayerWorkspaceMgr mgr) {
+        input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
     }
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
-        quantizeInput(training);
+        quantizeInput(training, mgr);
         INDArray y = super.activate(training, mgr);
         return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
     }
 
     @Override
     protected INDArray preOutput(boolean training, LayerWorkspaceMgr mgr) {
-        quantizeInput(training);
+        quantizeInput(training, mgr);
         return super.preOutput(training, mgr);
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        quantizeInput(true);
+        quantizeInput(true, mgr);
         Pair<Gradient, INDArray> p = super.backpropGradient(rt.outputGradient(epsilon), mgr);
         rt.paramGradient(W, true, gradientViews.get(W));
         rt.paramGradient(B, false, gradientViews.get(B));

@@ -29,13 +29,13 @@ public class QuantOutputImpl extends BaseOutputLayer<QuantOutput> {
 
     @Override
     protected INDArray preOutput(boolean training, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, training, index, getIterationCount());
+        input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
         return super.preOutput(training, mgr);
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, true, index, getIterationCount());
+        input = rt.inputForCompute(input, params, true, index, getIterationCount(), mgr);
         Pair<Gradient, INDArray> p = super.backpropGradient(epsilon, mgr);
         rt.paramGradient(W, true, gradientViews.get(W));
         rt.paramGradient(B, false, gradientViews.get(B));

@@ -82,11 +82,12 @@ final class SiteRuntime {
      * the observer must see each batch once).
      */
     INDArray inputForCompute(INDArray input, Map<String, INDArray> params, boolean training, int layerIndex,
-                             int iteration) {
+                             int iteration, LayerWorkspaceMgr mgr) {
         if (input == null || input == lastQuantizedInput || inputQ == null) {
             return input;
         }
-        lastQuantizedInput = quantizeInput(input, params, training, layerIndex, iteration);
+        // DL4J checks that a layer's input lives in its INPUT workspace.
+        lastQuantizedInput = mgr.dup(ArrayType.INPUT, quantizeInput(input, params, training, layerIndex, iteration));
         return lastQuantizedInput;
     }
 
