@@ -6,7 +6,9 @@ import org.nd4j.linalg.activations.Activation;
 /** The hidden-layer activations zoo models accept, with the weight initialization that suits each. */
 public enum Activations {
     RELU(Activation.RELU, WeightInit.RELU),
-    TANH(Activation.TANH, WeightInit.XAVIER);
+    TANH(Activation.TANH, WeightInit.XAVIER),
+    /** clip(x, -1, 1): the activation binarized networks put before sign(). */
+    HARDTANH(Activation.HARDTANH, WeightInit.XAVIER);
 
     private final Activation activation;
     private final WeightInit weightInit;
@@ -29,7 +31,8 @@ public enum Activations {
         return switch (name) {
             case "relu" -> RELU;
             case "tanh" -> TANH;
-            default -> throw new IllegalArgumentException("unknown activation '" + name + "'; allowed: relu, tanh");
+            case "hardtanh" -> HARDTANH;
+            default -> throw new IllegalArgumentException("unknown activation '" + name + "'; allowed: relu, tanh, hardtanh");
         };
     }
 }

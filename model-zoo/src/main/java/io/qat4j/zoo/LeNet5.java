@@ -1,16 +1,10 @@
 package io.qat4j.zoo;
 
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * LeNet-5 in its two common modern variants.
@@ -73,36 +67,24 @@ public final class LeNet5 {
     private LeNet5() {
     }
 
-    /** Builds the network configuration. */
+    /** Builds the float network configuration. */
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s) {
+        return build(o, in, s, QuantPlan.none());
+    }
+
+    /** Builds the network configuration with the layers the plan quantizes replaced by their quantized twins. */
+    public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
-        Activation convAct = o.batchNorm() ? Activation.IDENTITY : act;
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
-        b.layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(o.variant().conv1).stride(1, 1)
-                .convolutionMode(ConvolutionMode.Truncate).hasBias(!o.batchNorm()).activation(convAct).build());
-        if (o.batchNorm()) {
-            b.layer(new BatchNormalization.Builder().name("bn1").activation(act).build());
-        }
+        ZooLayers layers = new ZooLayers(b, plan);
+        layers.conv("conv1", 5, o.variant().conv1, act, o.batchNorm() ? "bn1" : null);
         b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1")
                 .kernelSize(2, 2).stride(2, 2).build());
-        b.layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(o.variant().conv2).stride(1, 1)
-                .convolutionMode(ConvolutionMode.Truncate).hasBias(!o.batchNorm()).activation(convAct).build());
-        if (o.batchNorm()) {
-            b.layer(new BatchNormalization.Builder().name("bn2").activation(act).build());
-        }
+        layers.conv("conv2", 5, o.variant().conv2, act, o.batchNorm() ? "bn2" : null);
         b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool2")
                 .kernelSize(2, 2).stride(2, 2).build());
-        b.layer(new DenseLayer.Builder().name("fc1").nOut(o.variant().fc).hasBias(!o.batchNorm())
-                .activation(convAct).build());
-        if (o.batchNorm()) {
-            b.layer(new BatchNormalization.Builder().name("bn3").activation(act).build());
-        }
-        OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
-                .nOut(in.numClasses()).activation(Activation.SOFTMAX).weightInit(org.deeplearning4j.nn.weights.WeightInit.XAVIER);
-        if (o.dropout() > 0) {
-            out.dropOut(1.0 - o.dropout()); // DL4J takes the retain probability
-        }
-        b.layer(out.build());
+        layers.dense("fc1", o.variant().fc, act, o.batchNorm() ? "bn3" : null, 0);
+        layers.output("output", in.numClasses(), o.dropout());
         b.setInputType(InputType.convolutionalFlat(in.height(), in.width(), in.channels()));
         return b.build();
     }

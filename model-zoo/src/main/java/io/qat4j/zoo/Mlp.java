@@ -3,12 +3,7 @@ package io.qat4j.zoo;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.List;
 
@@ -53,27 +48,21 @@ public final class Mlp {
     private Mlp() {
     }
 
-    /** Builds the network configuration. */
+    /** Builds the float network configuration. */
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s) {
+        return build(o, in, s, QuantPlan.none());
+    }
+
+    /** Builds the network configuration with the layers the plan quantizes replaced by their quantized twins. */
+    public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
+        ZooLayers layers = new ZooLayers(b, plan);
         for (int i = 0; i < o.hidden().size(); i++) {
-            DenseLayer.Builder d = new DenseLayer.Builder().name("fc" + (i + 1)).nOut(o.hidden().get(i))
-                    .hasBias(!o.batchNorm()).activation(o.batchNorm() ? Activation.IDENTITY : act);
-            if (i > 0 && o.dropout() > 0) {
-                d.dropOut(1.0 - o.dropout());
-            }
-            b.layer(d.build());
-            if (o.batchNorm()) {
-                b.layer(new BatchNormalization.Builder().name("bn" + (i + 1)).activation(act).build());
-            }
+            layers.dense("fc" + (i + 1), o.hidden().get(i), act, o.batchNorm() ? "bn" + (i + 1) : null,
+                    i > 0 ? o.dropout() : 0);
         }
-        OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output")
-                .nOut(in.numClasses()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
-        if (o.dropout() > 0) {
-            out.dropOut(1.0 - o.dropout());
-        }
-        b.layer(out.build());
+        layers.output("output", in.numClasses(), o.dropout());
         b.setInputType(InputType.feedForward(in.flatSize()));
         return b.build();
     }

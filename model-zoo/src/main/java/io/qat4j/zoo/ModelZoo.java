@@ -25,9 +25,14 @@ public final class ModelZoo {
      * @param options the options record of that model
      */
     public static MultiLayerConfiguration build(String name, Object options, InputSpec in, NetSettings s) {
+        return build(name, options, in, s, QuantPlan.none());
+    }
+
+    /** Builds the named model with the quantization {@code plan}. */
+    public static MultiLayerConfiguration build(String name, Object options, InputSpec in, NetSettings s, QuantPlan plan) {
         return switch (name) {
-            case "lenet5" -> LeNet5.build(cast(name, options, LeNet5.Options.class), in, s);
-            case "mlp" -> Mlp.build(cast(name, options, Mlp.Options.class), in, s);
+            case "lenet5" -> LeNet5.build(cast(name, options, LeNet5.Options.class), in, s, plan);
+            case "mlp" -> Mlp.build(cast(name, options, Mlp.Options.class), in, s, plan);
             default -> throw new IllegalArgumentException("unknown model '" + name + "'; allowed: " + String.join(", ", NAMES));
         };
     }

@@ -482,7 +482,8 @@ abstract class Schema {
     static final class PrecisionSchema extends Schema {
         @Override
         String describe() {
-            return "an integer bit width in 1..32 or float";
+            return "an integer bit width in 1..32, float, or a quantizer spec such as ternary or int(bits=4, axis=channel) "
+                    + "(see docs/quantizers.md)";
         }
 
         @Override
@@ -491,10 +492,14 @@ abstract class Schema {
             if ("float".equals(v)) {
                 return "float";
             }
-            if (v instanceof String) {
-                problems.add(new ConfigProblem(node.source, node.line, path, node.render(),
-                        "is not allowed: allowed " + describe()));
-                return null;
+            if (v instanceof String text) {
+                try {
+                    return io.qat4j.layers.quant.QuantSpec.parse(text).toString();
+                } catch (IllegalArgumentException e) {
+                    problems.add(new ConfigProblem(node.source, node.line, path, node.render(),
+                            "is not a valid precision (" + e.getMessage() + "): allowed " + describe()));
+                    return null;
+                }
             }
             if (!(v instanceof Integer || v instanceof Long || v instanceof BigInteger)) {
                 wrongType(node, path, describe(), problems);

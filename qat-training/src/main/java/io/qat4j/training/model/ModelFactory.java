@@ -10,6 +10,7 @@ import io.qat4j.zoo.InputSpec;
 import io.qat4j.zoo.LeNet5;
 import io.qat4j.zoo.Mlp;
 import io.qat4j.zoo.ModelZoo;
+import io.qat4j.zoo.QuantPlan;
 import io.qat4j.zoo.NetSettings;
 import io.qat4j.zoo.LayerKind;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -29,10 +30,25 @@ public final class ModelFactory {
     private ModelFactory() {
     }
 
-    /** The network configuration of an experiment (float; quantization plans arrive with qat-layers). */
+    /**
+     * The network configuration of an experiment: the zoo model with the layers that the
+     * {@code quantization} section quantizes replaced by their quantized twins.
+     *
+     * @throws UserException when the section names unknown layers or asks for what this release cannot do
+     */
     public static MultiLayerConfiguration build(ExperimentConfig cfg) {
         DatasetKind kind = DatasetKind.fromName(cfg.dataset().name());
-        return ModelZoo.build(cfg.model().name(), zooOptions(cfg.model()), inputSpec(kind), settings(cfg.training()));
+        Object options = zooOptions(cfg.model());
+        MultiLayerConfiguration floatConf = ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()));
+        if (cfg.quantization().isFloatEverywhere()) {
+            return floatConf;
+        }
+        List<QuantizationPlan.LayerRef> refs = layerRefs(floatConf);
+        QuantizationPlan.requireKnownNames(cfg.quantization(), refs);
+        List<QuantizationPlan.LayerPrecision> precisions = QuantizationPlan.resolve(cfg.quantization(), refs);
+        boolean nonNegative = "relu".equals(cfg.model().optString("activation"));
+        QuantPlan plan = SitePlan.of(precisions, nonNegative);
+        return ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()), plan);
     }
 
     /** The DL4J input type of an experiment's network (flat images for both convolutional and dense models). */

@@ -1,0 +1,25 @@
+package io.qat4j.zoo;
+
+import io.qat4j.layers.nn.QuantSites;
+
+/**
+ * Decides how each layer of a zoo model is quantized. Zoo models ask the plan for every layer they
+ * create, by name and kind; a layer whose sites are all {@code float} is built as the stock DL4J
+ * layer, so a float plan gives exactly the float network.
+ *
+ * <p>For weighted layers (conv, dense, output) the sites apply as they are (the output site of an
+ * output layer is ignored: class scores stay float). For a batch-normalization layer only the
+ * output site matters: when it is not float, a {@code QuantActivation} named {@code <bn>_act}
+ * follows the normalization and carries its activation function.
+ */
+@FunctionalInterface
+public interface QuantPlan {
+
+    /** The sites of the layer named {@code layerName}. */
+    QuantSites sites(String layerName, LayerKind kind);
+
+    /** Every layer float. */
+    static QuantPlan none() {
+        return (name, kind) -> QuantSites.none();
+    }
+}

@@ -1,0 +1,107 @@
+package io.qat4j.zoo;
+
+import io.qat4j.layers.nn.QuantActivation;
+import io.qat4j.layers.nn.QuantConv2D;
+import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantOutput;
+import io.qat4j.layers.nn.QuantSites;
+import io.qat4j.layers.quant.QuantSpec;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The layer factory zoo models share: each method builds the stock DL4J layer when the plan leaves it
+ * float and the quantized twin otherwise, so float plans give exactly the float networks.
+ */
+final class ZooLayers {
+    private final NeuralNetConfiguration.ListBuilder list;
+    private final QuantPlan plan;
+
+    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan) {
+        this.list = list;
+        this.plan = plan;
+    }
+
+    /** A stride-1 valid convolution, optionally followed by batch normalization carrying the activation. */
+    void conv(String name, int kernel, int nOut, Activation act, String bnName) {
+        QuantSites s = plan.sites(name, LayerKind.CONV);
+        boolean bn = bnName != null;
+        if (bn) {
+            s = s.withOutput(QuantSpec.FLOAT); // activations are quantized after the normalization
+        }
+        Activation convAct = bn ? Activation.IDENTITY : act;
+        if (s.isFloat()) {
+            list.layer(new ConvolutionLayer.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
+                    .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).build());
+        } else {
+            list.layer(new QuantConv2D.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
+                    .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).quant(s).build());
+        }
+        if (bn) {
+            batchNorm(bnName, act);
+        }
+    }
+
+    /** A dense layer, optionally followed by batch normalization carrying the activation. */
+    void dense(String name, int nOut, Activation act, String bnName, double dropout) {
+        QuantSites s = plan.sites(name, LayerKind.DENSE);
+        boolean bn = bnName != null;
+        if (bn) {
+            s = s.withOutput(QuantSpec.FLOAT);
+        }
+        Activation denseAct = bn ? Activation.IDENTITY : act;
+        if (s.isFloat()) {
+            DenseLayer.Builder b = new DenseLayer.Builder().name(name).nOut(nOut).hasBias(!bn).activation(denseAct);
+            if (dropout > 0) {
+                b.dropOut(1.0 - dropout);
+            }
+            list.layer(b.build());
+        } else {
+            QuantDense.Builder b = new QuantDense.Builder().name(name).nOut(nOut).hasBias(!bn).activation(denseAct).quant(s);
+            if (dropout > 0) {
+                b.dropOut(1.0 - dropout);
+            }
+            list.layer(b.build());
+        }
+        if (bn) {
+            batchNorm(bnName, act);
+        }
+    }
+
+    private void batchNorm(String name, Activation act) {
+        QuantSpec spec = plan.sites(name, LayerKind.BATCHNORM).output();
+        if (spec.isFloat()) {
+            list.layer(new BatchNormalization.Builder().name(name).activation(act).build());
+        } else {
+            list.layer(new BatchNormalization.Builder().name(name).activation(Activation.IDENTITY).build());
+            list.layer(new QuantActivation.Builder().name(name + "_act").activation(act).quant(spec).build());
+        }
+    }
+
+    /** The softmax output layer (cross-entropy loss); its output site is never quantized. */
+    void output(String name, int nOut, double dropout) {
+        QuantSites s = plan.sites(name, LayerKind.OUTPUT).withOutput(QuantSpec.FLOAT);
+        if (s.isFloat()) {
+            OutputLayer.Builder b = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name(name).nOut(nOut)
+                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+            if (dropout > 0) {
+                b.dropOut(1.0 - dropout);
+            }
+            list.layer(b.build());
+        } else {
+            QuantOutput.Builder b = new QuantOutput.Builder(LossFunctions.LossFunction.MCXENT).name(name).nOut(nOut)
+                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).quant(s);
+            if (dropout > 0) {
+                b.dropOut(1.0 - dropout);
+            }
+            list.layer(b.build());
+        }
+    }
+}
