@@ -101,7 +101,7 @@ public final class QuantSpec implements Serializable {
   @JsonCreator
   public static QuantSpec parse(String text) {
     SpecSyntax.Node node = SpecSyntax.parse(text);
-    B b = shorthand(node.name());
+    B b = isKindName(node.name()) && node.hasArgs() ? null : shorthand(node.name());
     if (b != null) {
       if (node.hasArgs()) {
         throw new IllegalArgumentException("shorthand '" + node.name() + "' takes no arguments; use the general"
@@ -130,6 +130,15 @@ public final class QuantSpec implements Serializable {
       }
     }
     return new QuantSpec(d.validate());
+  }
+
+  private static boolean isKindName(String name) {
+    for (QuantKind k : QuantKind.values()) {
+      if (k.specName().equals(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static B shorthand(String name) {
@@ -172,6 +181,7 @@ public final class QuantSpec implements Serializable {
     B b = new B(QuantKind.MINIFLOAT);
     b.expBits = e;
     b.manBits = m;
+    b.intBitsSet = m;
     b.bias = (1 << (e - 1)) - 1;
     b.inf = inf;
     return b;
@@ -461,8 +471,8 @@ public final class QuantSpec implements Serializable {
     B def = new B(b.kind);
     for (String key : keys(b.kind)) {
       String v = switch (key) {
-        case "bits" -> (b.kind == QuantKind.FIXED ? (b.dynamic ? "" + b.bits : null)
-            : b.bits != def.bits ? "" + b.bits : null);
+        case "bits" -> b.kind == QuantKind.FIXED ? (b.dynamic ? "" + b.bits : null)
+            : b.kind == QuantKind.INT || b.bits != def.bits ? "" + b.bits : null;
         case "signed" -> b.signed ? null : "false";
         case "symmetric" -> b.symmetric == b.signed ? null : "" + b.symmetric;
         case "narrow" -> b.narrow ? "true" : null;
