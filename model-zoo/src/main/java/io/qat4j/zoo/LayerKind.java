@@ -41,13 +41,13 @@ public enum LayerKind {
         if (layer instanceof ConvolutionLayer) {
             return CONV;
         }
-        if (layer instanceof DenseLayer) {
+        if (layer instanceof DenseLayer || layer instanceof io.qat4j.layers.nn.QuantDense) {
             return DENSE;
         }
         if (layer instanceof BatchNormalization) {
             return BATCHNORM;
         }
-        if (layer instanceof ActivationLayer) {
+        if (layer instanceof ActivationLayer || layer instanceof io.qat4j.layers.nn.QuantActivation) {
             return ACTIVATION;
         }
         if (layer instanceof SubsamplingLayer || layer instanceof org.deeplearning4j.nn.conf.layers.Subsampling1DLayer

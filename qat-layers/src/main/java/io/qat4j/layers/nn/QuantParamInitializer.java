@@ -105,6 +105,9 @@ public final class QuantParamInitializer implements ParamInitializer {
     @Override
     public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initializeParams) {
         Layer l = conf.getLayer();
+        if (paramsView == null || paramsView.length() == 0) {
+            return Collections.synchronizedMap(new LinkedHashMap<>(base.init(conf, paramsView, initializeParams)));
+        }
         INDArray flat = paramsView.reshape(paramsView.length());
         long nb = base.numParams(l);
         Map<String, INDArray> out = new LinkedHashMap<>(
@@ -135,6 +138,9 @@ public final class QuantParamInitializer implements ParamInitializer {
     @Override
     public Map<String, INDArray> getGradientsFromFlattened(NeuralNetConfiguration conf, INDArray gradientView) {
         Layer l = conf.getLayer();
+        if (gradientView == null || gradientView.length() == 0) {
+            return new LinkedHashMap<>(base.getGradientsFromFlattened(conf, gradientView));
+        }
         INDArray flat = gradientView.reshape(gradientView.length());
         long nb = base.numParams(l);
         Map<String, INDArray> out = new LinkedHashMap<>(base.getGradientsFromFlattened(conf,

@@ -16,7 +16,7 @@ public final class ConfigNames {
     /** {@code model.options.variant} for lenet5: caffe = 20C5-MP2-50C5-MP2-500FC, wage = 32C5-MP2-64C5-MP2-512FC. */
     public static final List<String> LENET5_VARIANTS = List.of("caffe", "wage");
     /** {@code model.options.activation}. */
-    public static final List<String> ACTIVATIONS = List.of("relu", "tanh");
+    public static final List<String> ACTIVATIONS = List.of("relu", "tanh", "hardtanh");
     /** {@code training.optimizer.name}. */
     public static final List<String> OPTIMIZERS = List.of("sgd", "nesterov", "adam");
     /** {@code training.schedule.type}. */

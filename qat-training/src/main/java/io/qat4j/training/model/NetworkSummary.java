@@ -64,8 +64,11 @@ public final class NetworkSummary {
             QuantizationPlan.LayerPrecision prec = plan.get(i);
             Precision wBits = kind.hasWeights() ? prec.weights() : null;
             long memBits = weightParams * (wBits == null ? 32 : wBits.bits()) + (params - weightParams) * 32L;
+            // Activation precision applies where a layer quantizes its output (class scores stay float).
+            boolean hasSites = kind == LayerKind.CONV || kind == LayerKind.DENSE || kind == LayerKind.BATCHNORM
+                    || kind == LayerKind.ACTIVATION;
             rows.add(new Row(l.getLayerName(), l.getClass().getSimpleName(), shape(out), params, weightParams,
-                    macs(l, in, out), wBits, prec.activations(), memBits));
+                    macs(l, in, out), wBits, hasSites ? prec.activations() : null, memBits));
             in = out;
         }
         return new NetworkSummary(rows);
@@ -75,6 +78,9 @@ public final class NetworkSummary {
         if (l instanceof ConvolutionLayer c && out instanceof InputType.InputTypeConvolutional o) {
             long[] k = {c.getKernelSize()[0], c.getKernelSize()[1]};
             return o.getChannels() * o.getHeight() * o.getWidth() * c.getNIn() * k[0] * k[1];
+        }
+        if (l instanceof io.qat4j.layers.nn.QuantActivation) {
+            return 0;
         }
         if (l instanceof BatchNormalization) {
             return out.arrayElementsPerExample();
@@ -118,7 +124,8 @@ public final class NetworkSummary {
         sb.append("-".repeat(91)).append('\n');
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, fmt, r.name(), r.type(), r.outputShape(), group(r.params()),
-                    group(r.macs()), r.weightBits() == null ? "-" : r.weightBits(), r.activationBits(), bytes(r.memoryBits())));
+                    group(r.macs()), r.weightBits() == null ? "-" : r.weightBits(),
+                    r.activationBits() == null ? "-" : r.activationBits(), bytes(r.memoryBits())));
         }
         sb.append("-".repeat(91)).append('\n');
         sb.append(String.format(Locale.ROOT, fmt, "total", "", "", group(totalParams()), group(totalMacs()), "", "",

@@ -148,17 +148,38 @@ public final class TrainingRun {
         }
     }
 
+    /**
+     * Copies the parameters of a trained model into {@code net}, layer by layer (matched by name) and
+     * key by key, so a float model can start a quantized twin (whose extra observer state starts empty).
+     */
     private static void initFrom(MultiLayerNetwork net, Path model) {
         if (!Files.isRegularFile(model)) {
             throw new UserException("init_from: " + model + " does not exist; give the best.zip or last.zip of a finished run");
         }
         MultiLayerNetwork src = restoreModel(model);
-        if (src.numParams() != net.numParams()) {
-            throw new UserException("init_from: " + model + " has " + src.numParams() + " parameters but the configured model has "
-                    + net.numParams() + "; the two networks must have the same layers");
+        Map<String, org.deeplearning4j.nn.api.Layer> byName = new LinkedHashMap<>();
+        for (org.deeplearning4j.nn.api.Layer l : src.getLayers()) {
+            byName.put(l.conf().getLayer().getLayerName(), l);
         }
-        net.setParams(src.params());
-        LOG.info("initialized parameters from {}", model);
+        int copied = 0;
+        for (org.deeplearning4j.nn.api.Layer dst : net.getLayers()) {
+            String name = dst.conf().getLayer().getLayerName();
+            org.deeplearning4j.nn.api.Layer s = byName.get(name);
+            for (Map.Entry<String, org.nd4j.linalg.api.ndarray.INDArray> p : dst.paramTable().entrySet()) {
+                if (io.qat4j.layers.nn.QuantParamInitializer.isStateKey(p.getKey())) {
+                    continue;
+                }
+                org.nd4j.linalg.api.ndarray.INDArray v = s == null ? null : s.paramTable().get(p.getKey());
+                if (v == null || !java.util.Arrays.equals(v.shape(), p.getValue().shape())) {
+                    throw new UserException("init_from: " + model + " has no parameter " + p.getKey() + " of shape "
+                            + java.util.Arrays.toString(p.getValue().shape()) + " for layer " + name
+                            + "; the two networks must have the same layers");
+                }
+                p.getValue().assign(v);
+                copied++;
+            }
+        }
+        LOG.info("initialized {} parameter arrays from {}", copied, model);
     }
 
     private static RunDirectory chooseDirectory(Request req, String name) {
