@@ -16,7 +16,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "qat", mixinStandardHelpOptions = true, version = "qat4j 0.1.0",
         description = "Quantization-aware and fixed-point training for Deeplearning4j.",
-        subcommands = {TrainCommand.class, EvalCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, SummaryCommand.class, QuantizeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class QatCli {
 
     /** Exit code of errors the user can fix. */
