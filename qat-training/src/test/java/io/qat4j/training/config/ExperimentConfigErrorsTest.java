@@ -357,14 +357,30 @@ class ExperimentConfigErrorsTest {
         ConfigException e = fails(f);
         List<ConfigProblem> ps = e.problems();
         assertEquals(4, ps.size(), e.getMessage());
-        assertEquals(f + ":6: quantization.weights = 0 is out of range: allowed an integer bit width in 1..32 or float",
-                ps.get(0).render());
-        assertEquals(f + ":7: quantization.activations = 33 is out of range: allowed an integer bit width in 1..32 "
-                + "or float", ps.get(1).render());
-        assertEquals(f + ":8: quantization.gradients = half is not allowed: allowed an integer bit width in 1..32 "
-                + "or float", ps.get(2).render());
-        assertEquals(f + ":10: quantization.first_layer.errors = 8.5 has the wrong type (number): allowed an "
-                + "integer bit width in 1..32 or float", ps.get(3).render());
+        String allowed = "allowed an integer bit width in 1..32, float, or a quantizer spec such as ternary or "
+                + "int(bits=4, axis=channel) (see docs/quantizers.md)";
+        assertEquals(f + ":6: quantization.weights = 0 is out of range: " + allowed, ps.get(0).render());
+        assertEquals(f + ":7: quantization.activations = 33 is out of range: " + allowed, ps.get(1).render());
+        assertTrue(ps.get(2).render().startsWith(f + ":8: quantization.gradients = half is not a valid precision ("),
+                ps.get(2).render());
+        assertTrue(ps.get(2).render().contains("int, fixed, binary"), "the spec error lists the quantizer names: "
+                + ps.get(2).render());
+        assertEquals(f + ":10: quantization.first_layer.errors = 8.5 has the wrong type (number): " + allowed,
+                ps.get(3).render());
+    }
+
+    @Test
+    void specStringsAreAcceptedAndPrintedCanonically() throws IOException {
+        Path f = write("x.yaml", VALID_HEAD + """
+                quantization:
+                  weights: "int(bits=4, axis=channel, narrow=true)"
+                  activations: uint4
+                """);
+        ExperimentConfig c = ExperimentConfig.load(f, List.of());
+        assertEquals("int(bits=4, narrow=true, axis=channel)", c.quantization().weights().toString());
+        assertEquals(4, c.quantization().weights().bits());
+        assertEquals("uint4", c.quantization().activations().toString());
+        assertEquals(c.resolved(), ExperimentConfig.load(write("y.yaml", c.toYaml()), List.of()).resolved());
     }
 
     @Test

@@ -1,0 +1,82 @@
+package io.qat4j.training.model;
+
+import io.qat4j.layers.nn.QuantActivation;
+import io.qat4j.layers.nn.QuantConv2D;
+import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantLayer;
+import io.qat4j.layers.nn.QuantOutput;
+import io.qat4j.training.UserException;
+import io.qat4j.training.config.ExperimentConfig;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The quantization section of a config becomes quantized layers with the documented specs. */
+class ModelFactoryTest {
+    private static final Path CONFIGS = Path.of("..", "configs", "mnist");
+
+    private static MultiLayerConfiguration build(String file, String... overrides) {
+        return ModelFactory.build(ExperimentConfig.load(CONFIGS.resolve(file), List.of(overrides)));
+    }
+
+    private static Layer layer(MultiLayerConfiguration c, String name) {
+        return c.getConfs().stream().map(n -> n.getLayer()).filter(l -> name.equals(l.getLayerName())).findFirst()
+                .orElseThrow();
+    }
+
+    private static String sites(MultiLayerConfiguration c, String name) {
+        var s = ((QuantLayer) layer(c, name)).getQuantSites();
+        return s.weights() + " | " + s.output();
+    }
+
+    @Test
+    void floatConfigBuildsStockLayers() {
+        MultiLayerConfiguration c = build("lenet5-fp32.yaml");
+        assertEquals(ConvolutionLayer.class, layer(c, "conv1").getClass());
+        assertEquals(OutputLayer.class, layer(c, "output").getClass());
+    }
+
+    @Test
+    void w4a4KeepsTheFirstAndLastLayerAt8Bits() {
+        MultiLayerConfiguration c = build("lenet5-w4a4.yaml");
+        assertInstanceOf(QuantConv2D.class, layer(c, "conv1"));
+        assertInstanceOf(QuantDense.class, layer(c, "fc1"));
+        assertInstanceOf(QuantOutput.class, layer(c, "output"));
+        assertEquals("int(bits=8, narrow=true, axis=channel) | int(bits=8, signed=false, observer=ema)", sites(c, "conv1"));
+        assertEquals("int(bits=4, narrow=true, axis=channel) | int(bits=4, signed=false, observer=ema)", sites(c, "conv2"));
+        assertEquals("int(bits=4, narrow=true, axis=channel) | int(bits=4, signed=false, observer=ema)", sites(c, "fc1"));
+        assertEquals("int(bits=8, narrow=true, axis=channel) | float", sites(c, "output"));
+    }
+
+    @Test
+    void spec_stringsAndNameOverridesApply() {
+        MultiLayerConfiguration c = build("lenet5-w4a4.yaml", "quantization.layers=[{name: conv2, weights: ternary}]");
+        assertEquals("ternary | int(bits=4, signed=false, observer=ema)", sites(c, "conv2"));
+    }
+
+    @Test
+    void binarizedNetworkQuantizesActivationsAfterBatchNorm() {
+        MultiLayerConfiguration c = build("lenet5-bnn.yaml");
+        assertEquals("int(bits=8, narrow=true, axis=channel) | float", sites(c, "conv1"));
+        QuantActivation act = (QuantActivation) layer(c, "bn1_act");
+        assertEquals("binary", act.spec().toString());
+        assertEquals("binary(scale=channel) | float", sites(c, "conv2"));
+        assertTrue(layer(c, "bn3_act") instanceof QuantActivation);
+    }
+
+    @Test
+    void gradientPrecisionsAreRefusedUntilFixedPointTraining() {
+        UserException e = assertThrows(UserException.class, () -> build("lenet5-w8a8.yaml", "quantization.gradients=8"));
+        assertTrue(e.getMessage().contains("fixed-point training"), e.getMessage());
+    }
+}
