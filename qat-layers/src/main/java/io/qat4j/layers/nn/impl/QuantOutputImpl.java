@@ -36,25 +36,13 @@ public class QuantOutputImpl extends BaseOutputLayer<QuantOutput> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         input = rt.inputForCompute(input, params, true, index, getIterationCount(), mgr);
-        Pair<Gradient, INDArray> p = super.backpropGradient(epsilon, mgr);
-        rt.paramGradient(W, true, gradientViews.get(W));
-        rt.paramGradient(B, false, gradientViews.get(B));
-        return new Pair<>(p.getFirst(), rt.inputGradient(p.getSecond(), mgr));
+        return rt.backprop(epsilon, mgr, gradientViews, W, B, e -> super.backpropGradient(e, mgr));
     }
 
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
-        if (!rt.quantizes(param, W, B)) {
-            return super.getParamWithNoise(param, training, mgr);
-        }
-        if (training && weightNoiseParams.containsKey(param)) {
-            return weightNoiseParams.get(param);
-        }
-        INDArray q = rt.quantizeParam(param, W.equals(param), getParam(param), 1, training, index, getIterationCount());
-        if (training) {
-            weightNoiseParams.put(param, q);
-        }
-        return q;
+        return rt.param(param, W, B, getParam(param), 1, training, weightNoiseParams, index, getIterationCount(),
+                () -> super.getParamWithNoise(param, training, mgr));
     }
 
     @Override

@@ -199,6 +199,41 @@ final class SiteRuntime {
         }
     }
 
+    /**
+     * What a layer's {@code getParamWithNoise} returns: the quantized weight or bias (cached in
+     * {@code cache} while training, so forward and backward use the same values), or the
+     * {@code plain} value for parameters this layer does not quantize.
+     */
+    INDArray param(String key, String weightKey, String biasKey, INDArray raw, int channelAxis, boolean training,
+                   Map<String, INDArray> cache, int layerIndex, int iteration, java.util.function.Supplier<INDArray> plain) {
+        if (!quantizes(key, weightKey, biasKey)) {
+            return plain.get();
+        }
+        if (training && cache.containsKey(key)) {
+            return cache.get(key);
+        }
+        INDArray q = quantizeParam(key, key.equals(weightKey), raw, channelAxis, training, layerIndex, iteration);
+        if (training) {
+            cache.put(key, q);
+        }
+        return q;
+    }
+
+    /**
+     * A layer's backward pass around its float twin's: the output site's estimator, the float
+     * backward at the quantized values ({@code floatBackprop}), the weight and bias estimators applied
+     * to the gradient views in place, and the input site's estimator.
+     */
+    org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backprop(
+            INDArray epsilon, LayerWorkspaceMgr mgr, Map<String, INDArray> gradientViews, String weightKey, String biasKey,
+            java.util.function.Function<INDArray, org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray>> floatBackprop) {
+        var p = floatBackprop.apply(outputGradient(epsilon));
+        paramGradient(weightKey, true, gradientViews.get(weightKey));
+        paramGradient(biasKey, false, gradientViews.get(biasKey));
+        clearParams();
+        return new org.nd4j.common.primitives.Pair<>(p.getFirst(), inputGradient(p.getSecond(), mgr));
+    }
+
     /** Forgets the parameters quantized for the last training iteration. */
     void clearParams() {
         paramRaw.clear();
