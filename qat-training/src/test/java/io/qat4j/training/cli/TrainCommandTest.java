@@ -80,6 +80,12 @@ class TrainCommandTest {
         assertEquals(2000, e.get("examples").asInt());
         assertEquals(acc, e.get("accuracy").asDouble(), 1e-9);
 
+        // qat report tabulates the run.
+        CliTestSupport.Outcome rep = run("report", out.toString());
+        assertEquals(0, rep.exitCode(), rep.err());
+        assertTrue(rep.out().contains(String.format(java.util.Locale.ROOT, "| lenet5-fp32 | mnist | lenet5 | completed | %.2f%% | 3 |",
+                100 * acc)), rep.out());
+
         // A second train into the same directory without --resume is refused.
         CliTestSupport.Outcome again = run(smallRun(out).toArray(String[]::new));
         assertEquals(2, again.exitCode());
