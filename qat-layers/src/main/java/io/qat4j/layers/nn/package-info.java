@@ -1,0 +1,9 @@
+/**
+ * Quantization-aware DL4J layer configurations: {@code QuantDense}, {@code QuantConv2D},
+ * {@code QuantDepthwiseConv2D}, {@code QuantOutput}, {@code QuantActivation} and the residual
+ * {@code QuantAddVertex}, each with the four sites of {@link io.qat4j.layers.nn.QuantSites} (input,
+ * weights, bias, output). Implementations are in {@code io.qat4j.layers.nn.impl}.
+ *
+ * <p>Example: {@code new QuantDense.Builder().nOut(100).weightQuant("int(bits=4, axis=channel)").build()}.
+ */
+package io.qat4j.layers.nn;
