@@ -23,7 +23,10 @@ public interface Quantizer {
    */
   QuantResult forward(INDArray x, QuantContext ctx);
 
-  /** Gradient with respect to x given the gradient with respect to the output (the spec's estimator). */
+  /**
+   * Gradient with respect to x given the gradient with respect to the output (the spec's estimator):
+   * a new array; x and gradOut are only read.
+   */
   INDArray backward(INDArray x, INDArray gradOut, QuantResult forward);
 
   /** Convenience: {@code forward(x, ctx).output()}. */

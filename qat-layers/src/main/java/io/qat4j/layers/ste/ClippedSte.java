@@ -2,6 +2,7 @@ package io.qat4j.layers.ste;
 
 import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.NdArrays;
+import io.qat4j.layers.quant.NdOps;
 import io.qat4j.layers.quant.QuantResult;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -25,9 +26,19 @@ public final class ClippedSte implements GradientEstimator {
     if (forward == null) {
       throw new IllegalArgumentException("clipped estimator needs the forward result (its bounds)");
     }
+    GroupLayout layout = forward.layout();
+    if (layout.length() == x.length() && Estimators.nativeApplies(x, gradOut) && layout.group() == 0) {
+      int groups = layout.count();
+      float[] lo = new float[groups];
+      float[] hi = new float[groups];
+      for (int grp = 0; grp < groups; grp++) {
+        lo[grp] = NdOps.floatAtLeast(forward.lowerBound(grp));
+        hi[grp] = NdOps.floatAtMost(forward.upperBound(grp));
+      }
+      return Estimators.masked(x, gradOut, layout.axis(), lo, hi);
+    }
     double[] xs = NdArrays.read(x);
     double[] g = NdArrays.read(gradOut);
-    GroupLayout layout = forward.layout();
     if (layout.length() != xs.length) {
       throw new IllegalArgumentException("forward result is for " + layout.length() + " elements, x has " + xs.length);
     }

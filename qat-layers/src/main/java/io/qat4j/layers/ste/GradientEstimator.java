@@ -18,7 +18,8 @@ public interface GradientEstimator {
    * @param x the quantizer's input
    * @param gradOut gradient with respect to the quantizer's output (same shape as x)
    * @param forward what the forward pass returned (bounds, scales)
-   * @return a new array, same shape and data type as gradOut
+   * @return a new array, same shape and data type as gradOut (x and gradOut are only read, so
+   *     callers may pass views they own)
    */
   INDArray backward(INDArray x, INDArray gradOut, QuantResult forward);
 }

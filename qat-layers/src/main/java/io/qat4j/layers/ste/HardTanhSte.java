@@ -18,6 +18,9 @@ public final class HardTanhSte implements GradientEstimator {
   @Override
   public INDArray backward(INDArray x, INDArray gradOut, QuantResult forward) {
     Estimators.checkShapes(x, gradOut);
+    if (Estimators.nativeApplies(x, gradOut)) {
+      return Estimators.masked(x, gradOut, -1, new float[] {-1f}, new float[] {1f});
+    }
     double[] xs = NdArrays.read(x);
     double[] f = new double[xs.length];
     for (int i = 0; i < xs.length; i++) {

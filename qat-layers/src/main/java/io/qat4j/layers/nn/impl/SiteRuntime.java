@@ -194,7 +194,8 @@ final class SiteRuntime {
         }
         Quantizer q = isWeight ? weightQ : biasQ;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray g = q.backward(paramRaw.get(key), gradView.dup(), r);
+            // Estimators only read gradOut and return a new array, so the view needs no copy.
+            INDArray g = q.backward(paramRaw.get(key), gradView, r);
             gradView.assign(g);
         }
     }

@@ -20,6 +20,11 @@ public final class EmaMinMaxObserver extends RangeObserver {
   }
 
   @Override
+  boolean usesMinMax() {
+    return true;
+  }
+
+  @Override
   double[][] batchRange(double[] x, GroupLayout layout) {
     return layout.minMax(x);
   }

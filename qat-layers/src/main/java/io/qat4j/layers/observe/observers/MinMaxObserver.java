@@ -19,6 +19,11 @@ public final class MinMaxObserver extends RangeObserver {
   }
 
   @Override
+  boolean usesMinMax() {
+    return true;
+  }
+
+  @Override
   double[][] batchRange(double[] x, GroupLayout layout) {
     return layout.minMax(x);
   }

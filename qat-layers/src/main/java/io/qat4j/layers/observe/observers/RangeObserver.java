@@ -3,6 +3,7 @@ package io.qat4j.layers.observe.observers;
 import io.qat4j.layers.observe.Observer;
 import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.NdArrays;
+import io.qat4j.layers.quant.NdOps;
 import io.qat4j.layers.quant.ObserverSpec;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -50,12 +51,18 @@ abstract class RangeObserver implements Observer {
     if (spec.freeze() > 0 && n >= spec.freeze()) {
       return;
     }
-    double[] d = NdArrays.readFinite(x, "observed tensor");
-    if (d.length == 0) {
-      return;
+    double[][] batch;
+    if (usesMinMax() && NdOps.applies(x)) {
+      NdOps.requireFinite(x, "observed tensor");
+      batch = NdOps.minMax(x, axis, true);
+    } else {
+      double[] d = NdArrays.readFinite(x, "observed tensor");
+      if (d.length == 0) {
+        return;
+      }
+      GroupLayout layout = axis < 0 ? GroupLayout.tensor(x.shape()) : GroupLayout.perAxis(x.shape(), axis);
+      batch = batchRange(d, layout);
     }
-    GroupLayout layout = axis < 0 ? GroupLayout.tensor(x.shape()) : GroupLayout.perAxis(x.shape(), axis);
-    double[][] batch = batchRange(d, layout);
     boolean single = NdArrays.isSinglePrecision(state.dataType());
     for (int c = 0; c < channels; c++) {
       double bmin = NdArrays.r(batch[0][c], single);
@@ -69,6 +76,11 @@ abstract class RangeObserver implements Observer {
       }
     }
     state.putScalar(0, n + 1);
+  }
+
+  /** True when {@link #batchRange} is the plain per-group minimum and maximum ({@link GroupLayout#minMax}). */
+  boolean usesMinMax() {
+    return false;
   }
 
   /** Per-channel [min, max] of one batch. */

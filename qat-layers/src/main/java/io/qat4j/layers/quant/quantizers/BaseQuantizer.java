@@ -2,6 +2,7 @@ package io.qat4j.layers.quant.quantizers;
 
 import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.NdArrays;
+import io.qat4j.layers.quant.NdOps;
 import io.qat4j.layers.quant.QuantContext;
 import io.qat4j.layers.quant.QuantKind;
 import io.qat4j.layers.quant.QuantResult;
@@ -52,5 +53,17 @@ abstract class BaseQuantizer implements Quantizer {
       return new double[][] {min, max};
     }
     return layout.minMax(x);
+  }
+
+  /**
+   * {@link #ranges(QuantContext, GroupLayout, double[])} read natively from a finite float array with
+   * a per-tensor or per-axis layout (sign of zero aside, which {@link io.qat4j.layers.quant.QParams}
+   * ignores: the same scale and zero point).
+   */
+  static double[][] ranges(QuantContext ctx, GroupLayout layout, INDArray x) {
+    if (ctx.hasRange()) {
+      return ranges(ctx, layout, (double[]) null);
+    }
+    return NdOps.minMax(x, layout.axis(), false);
   }
 }

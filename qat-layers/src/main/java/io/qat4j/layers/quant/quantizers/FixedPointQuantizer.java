@@ -2,6 +2,7 @@ package io.qat4j.layers.quant.quantizers;
 
 import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.NdArrays;
+import io.qat4j.layers.quant.NdOps;
 import io.qat4j.layers.quant.QuantContext;
 import io.qat4j.layers.quant.QuantKind;
 import io.qat4j.layers.quant.QuantResult;
@@ -35,18 +36,28 @@ public final class FixedPointQuantizer extends BaseQuantizer {
 
   @Override
   public QuantResult forward(INDArray x, QuantContext ctx) {
-    double[] d = NdArrays.readFinite(x, "input of " + spec);
+    long group = spec.dynamic() ? spec.group() : 0;
+    boolean fast = UniformKernel.nativeApplies(x, spec.bits(), spec.rounding(), spec.overflow(), group);
+    double[] d = null;
+    if (fast) {
+      NdOps.requireFinite(x, "input of " + spec);
+    } else {
+      d = NdArrays.readFinite(x, "input of " + spec);
+    }
     GroupLayout layout = spec.dynamic() ? GroupLayout.of(spec, x.shape(), ctx) : GroupLayout.tensor(x.shape());
     float[] scale = new float[layout.count()];
     int[] zp = new int[layout.count()];
     if (spec.dynamic()) {
-      double[][] mm = ranges(ctx, layout, d);
+      double[][] mm = fast ? ranges(ctx, layout, x) : ranges(ctx, layout, d);
       for (int g = 0; g < layout.count(); g++) {
         int n = fracBitsFor(Math.max(Math.abs(mm[0][g]), Math.abs(mm[1][g])), spec.bits(), spec.signed());
         scale[g] = (float) Math.scalb(1.0, -n);
       }
     } else {
       scale[0] = (float) Math.scalb(1.0, -spec.fracBits());
+    }
+    if (fast) {
+      return UniformKernel.runNative(x, layout, scale, zp, spec.qmin(), spec.qmax(), spec.overflow());
     }
     return UniformKernel.run(x, d, layout, scale, zp, spec.bits(), spec.signed(), spec.qmin(), spec.qmax(),
         spec.rounding(), spec.overflow(), ctx.seed());

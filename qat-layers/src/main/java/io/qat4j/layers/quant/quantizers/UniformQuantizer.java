@@ -2,6 +2,7 @@ package io.qat4j.layers.quant.quantizers;
 
 import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.NdArrays;
+import io.qat4j.layers.quant.NdOps;
 import io.qat4j.layers.quant.QParams;
 import io.qat4j.layers.quant.QuantContext;
 import io.qat4j.layers.quant.QuantKind;
@@ -35,9 +36,15 @@ public final class UniformQuantizer extends BaseQuantizer {
 
   @Override
   public QuantResult forward(INDArray x, QuantContext ctx) {
-    double[] d = NdArrays.readFinite(x, "input of " + spec);
+    boolean fast = UniformKernel.nativeApplies(x, spec.bits(), spec.rounding(), spec.overflow(), spec.group());
+    double[] d = null;
+    if (fast) {
+      NdOps.requireFinite(x, "input of " + spec);
+    } else {
+      d = NdArrays.readFinite(x, "input of " + spec);
+    }
     GroupLayout layout = GroupLayout.of(spec, x.shape(), ctx);
-    double[][] mm = ranges(ctx, layout, d);
+    double[][] mm = fast ? ranges(ctx, layout, x) : ranges(ctx, layout, d);
     int qmin = spec.qmin();
     int qmax = spec.qmax();
     float[] scale = new float[layout.count()];
@@ -47,6 +54,9 @@ public final class UniformQuantizer extends BaseQuantizer {
           spec.signed());
       scale[g] = p.scale();
       zp[g] = p.zeroPoint();
+    }
+    if (fast) {
+      return UniformKernel.runNative(x, layout, scale, zp, qmin, qmax, spec.overflow());
     }
     return UniformKernel.run(x, d, layout, scale, zp, spec.bits(), spec.signed(), qmin, qmax, spec.rounding(),
         spec.overflow(), ctx.seed());
@@ -65,6 +75,10 @@ public final class UniformQuantizer extends BaseQuantizer {
       if (!(s > 0) || !Float.isFinite(s)) {
         throw new IllegalArgumentException("scale must be positive and finite, got " + s);
       }
+    }
+    if (UniformKernel.nativeApplies(x, spec.bits(), spec.rounding(), spec.overflow(), layout.group())) {
+      NdOps.requireFinite(x, "input of " + spec);
+      return UniformKernel.runNative(x, layout, scale, zeroPoint, spec.qmin(), spec.qmax(), spec.overflow());
     }
     double[] d = NdArrays.readFinite(x, "input of " + spec);
     return UniformKernel.run(x, d, layout, scale, zeroPoint, spec.bits(), spec.signed(), spec.qmin(), spec.qmax(),
