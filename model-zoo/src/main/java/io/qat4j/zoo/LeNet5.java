@@ -3,7 +3,6 @@ package io.qat4j.zoo;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.nd4j.linalg.activations.Activation;
 
 /**
@@ -17,7 +16,9 @@ import org.nd4j.linalg.activations.Activation;
  * Convolutions are 5x5, stride 1, no padding; pooling is 2x2 max with stride 2. With
  * {@code batchNorm} each convolution and the hidden dense layer are followed by batch normalization
  * (the activation then moves after the normalization and the biases before it are dropped).
- * Layer names: {@code conv1, [bn1], pool1, conv2, [bn2], pool2, fc1, [bn3], output}.
+ * Layer names: {@code conv1, [bn1], pool1, [pool1_act], conv2, [bn2], pool2, [pool2_act], fc1, [bn3],
+ * [bn3_act], output}; the {@code _act} layers quantize activations when a plan asks for it (after
+ * max pooling, which commutes with the monotone activation quantizers).
  */
 public final class LeNet5 {
 
@@ -77,12 +78,8 @@ public final class LeNet5 {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
         ZooLayers layers = new ZooLayers(b, plan);
-        layers.conv("conv1", 5, o.variant().conv1, act, o.batchNorm() ? "bn1" : null);
-        b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1")
-                .kernelSize(2, 2).stride(2, 2).build());
-        layers.conv("conv2", 5, o.variant().conv2, act, o.batchNorm() ? "bn2" : null);
-        b.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool2")
-                .kernelSize(2, 2).stride(2, 2).build());
+        layers.maxPool("pool1", layers.convBeforePool("conv1", 5, o.variant().conv1, act, o.batchNorm() ? "bn1" : null));
+        layers.maxPool("pool2", layers.convBeforePool("conv2", 5, o.variant().conv2, act, o.batchNorm() ? "bn2" : null));
         layers.dense("fc1", o.variant().fc, act, o.batchNorm() ? "bn3" : null, 0);
         layers.output("output", in.numClasses(), o.dropout());
         b.setInputType(InputType.convolutionalFlat(in.height(), in.width(), in.channels()));

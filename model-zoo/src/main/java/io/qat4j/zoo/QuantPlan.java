@@ -7,10 +7,12 @@ import io.qat4j.layers.nn.QuantSites;
  * create, by name and kind; a layer whose sites are all {@code float} is built as the stock DL4J
  * layer, so a float plan gives exactly the float network.
  *
- * <p>For weighted layers (conv, dense, output) the sites apply as they are (the output site of an
- * output layer is ignored: class scores stay float). For a batch-normalization layer only the
- * output site matters: when it is not float, a {@code QuantActivation} named {@code <bn>_act}
- * follows the normalization and carries its activation function.
+ * <p>For weighted layers (conv, dense, output) the weight and bias sites apply as they are; the
+ * output site is the layer's activation quantization (ignored for the output layer: class scores
+ * stay float). For a batch-normalization layer only the output site matters. Where max pooling
+ * follows (LeNet-5's convolutions), the activation quantization moves after the pool into a
+ * {@code QuantActivation} named {@code <pool>_act}; after a normalization with no pool it is a
+ * {@code QuantActivation} named {@code <bn>_act} that carries the activation function.
  */
 @FunctionalInterface
 public interface QuantPlan {

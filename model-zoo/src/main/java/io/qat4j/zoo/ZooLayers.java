@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -29,13 +30,18 @@ final class ZooLayers {
         this.plan = plan;
     }
 
-    /** A stride-1 valid convolution, optionally followed by batch normalization carrying the activation. */
-    void conv(String name, int kernel, int nOut, Activation act, String bnName) {
+    /**
+     * A stride-1 valid convolution (optionally followed by batch normalization carrying the
+     * activation) whose activation quantization is left to the max-pooling layer that follows it:
+     * returns that pending activation spec. Max pooling commutes with the monotone quantizers used
+     * for activations, and quantizing after the pool is what pooled hardware does, on a quarter of
+     * the values.
+     */
+    QuantSpec convBeforePool(String name, int kernel, int nOut, Activation act, String bnName) {
         QuantSites s = plan.sites(name, LayerKind.CONV);
         boolean bn = bnName != null;
-        if (bn) {
-            s = s.withOutput(QuantSpec.FLOAT); // activations are quantized after the normalization
-        }
+        QuantSpec pending = bn ? plan.sites(bnName, LayerKind.BATCHNORM).output() : s.output();
+        s = s.withOutput(QuantSpec.FLOAT);
         Activation convAct = bn ? Activation.IDENTITY : act;
         if (s.isFloat()) {
             list.layer(new ConvolutionLayer.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
@@ -45,7 +51,17 @@ final class ZooLayers {
                     .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).quant(s).build());
         }
         if (bn) {
-            batchNorm(bnName, act);
+            list.layer(new BatchNormalization.Builder().name(bnName).activation(act).build());
+        }
+        return pending;
+    }
+
+    /** 2x2 max pooling with stride 2, then the pending activation quantization (if any) as {@code <name>_act}. */
+    void maxPool(String name, QuantSpec pending) {
+        list.layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name(name)
+                .kernelSize(2, 2).stride(2, 2).build());
+        if (!pending.isFloat()) {
+            list.layer(new QuantActivation.Builder().name(name + "_act").activation(Activation.IDENTITY).quant(pending).build());
         }
     }
 

@@ -32,7 +32,7 @@ public class QuantActivationImpl extends BaseLayer<QuantActivation> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         assertInputSet(true);
-        INDArray eps = rt.outputGradient(epsilon);
+        INDArray eps = rt.outputGradient(epsilon, mgr);
         INDArray z = mgr.dup(ArrayType.ACTIVATION_GRAD, input, input.ordering());
         INDArray delta = layerConf().getActivationFn().backprop(z, eps).getFirst();
         delta = mgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta);

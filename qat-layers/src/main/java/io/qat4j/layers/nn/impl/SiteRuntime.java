@@ -24,8 +24,9 @@ import java.util.Map;
  * the parameters and the output in the forward pass, remembering what the backward pass needs, and
  * passing gradients back through the sites' estimators.
  *
- * <p>Quantized arrays are computed outside DL4J's workspaces (so they stay valid from the forward to
- * the backward pass) and copied into the workspace the caller expects where DL4J requires it.
+ * <p>Activation sites compute in the workspace DL4J expects their result in (INPUT, ACTIVATIONS,
+ * ACTIVATION_GRAD), which DL4J keeps open from the forward to the backward pass; quantized
+ * parameters are computed outside workspaces, since they are cached across both passes.
  * A float site costs nothing: its input is returned as is.
  */
 final class SiteRuntime {
@@ -86,21 +87,21 @@ final class SiteRuntime {
         if (input == null || input == lastQuantizedInput || inputQ == null) {
             return input;
         }
-        // DL4J checks that a layer's input lives in its INPUT workspace.
-        lastQuantizedInput = mgr.dup(ArrayType.INPUT, quantizeInput(input, params, training, layerIndex, iteration));
+        lastQuantizedInput = quantizeInput(input, params, training, layerIndex, iteration, mgr);
         return lastQuantizedInput;
     }
 
     /** Fake-quantizes the layer input; the result is detached from workspaces. */
-    INDArray quantizeInput(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex, int iteration) {
+    INDArray quantizeInput(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex, int iteration,
+                           LayerWorkspaceMgr mgr) {
         if (inputQ == null) {
             return x;
         }
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray xd = x.isAttached() ? x.detach() : x;
-            QuantResult r = activationSite(inputQ, inputObs, sites.input(), xd,
+        // Computed in the INPUT workspace, where DL4J keeps a layer's input until the backward pass.
+        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.INPUT)) {
+            QuantResult r = activationSite(inputQ, inputObs, sites.input(), x,
                     params.get(QuantParamInitializer.INPUT_STATE_KEY), training, seed(layerIndex, iteration, INPUT_SITE));
-            lastInput = xd;
+            lastInput = x;
             lastInputResult = r;
             return r.output();
         }
@@ -111,11 +112,9 @@ final class SiteRuntime {
         if (inputQ == null) {
             return eps;
         }
-        INDArray g;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            g = inputQ.backward(lastInput, eps.isAttached() ? eps.detach() : eps, lastInputResult);
+        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
+            return inputQ.backward(lastInput, eps, lastInputResult);
         }
-        return mgr.dup(ArrayType.ACTIVATION_GRAD, g);
     }
 
     /** Fake-quantizes the layer output and returns it in the ACTIVATIONS workspace. */
@@ -124,25 +123,24 @@ final class SiteRuntime {
         if (outputQ == null) {
             return y;
         }
-        INDArray out;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray yd = y.detach();
-            QuantResult r = activationSite(outputQ, outputObs, sites.output(), yd,
+        // Computed in the ACTIVATIONS workspace: DL4J keeps activations (y and its quantized copy)
+        // there until the backward pass, so no copies are needed.
+        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATIONS)) {
+            QuantResult r = activationSite(outputQ, outputObs, sites.output(), y,
                     params.get(QuantParamInitializer.OUTPUT_STATE_KEY), training, seed(layerIndex, iteration, OUTPUT_SITE));
-            lastOutput = yd;
+            lastOutput = y;
             lastOutputResult = r;
-            out = r.output();
+            return r.output();
         }
-        return mgr.dup(ArrayType.ACTIVATIONS, out);
     }
 
     /** Gradient through the output site (detached). */
-    INDArray outputGradient(INDArray eps) {
+    INDArray outputGradient(INDArray eps, LayerWorkspaceMgr mgr) {
         if (outputQ == null) {
             return eps;
         }
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return outputQ.backward(lastOutput, eps.isAttached() ? eps.detach() : eps, lastOutputResult);
+        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
+            return outputQ.backward(lastOutput, eps, lastOutputResult);
         }
     }
 
@@ -228,7 +226,7 @@ final class SiteRuntime {
     org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backprop(
             INDArray epsilon, LayerWorkspaceMgr mgr, Map<String, INDArray> gradientViews, String weightKey, String biasKey,
             java.util.function.Function<INDArray, org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray>> floatBackprop) {
-        var p = floatBackprop.apply(outputGradient(epsilon));
+        var p = floatBackprop.apply(outputGradient(epsilon, mgr));
         paramGradient(weightKey, true, gradientViews.get(weightKey));
         paramGradient(biasKey, false, gradientViews.get(biasKey));
         clearParams();
