@@ -49,7 +49,7 @@ public final class LeNet5 {
     /**
      * @param variant    layer widths
      * @param batchNorm  batch normalization after conv1, conv2 and fc1
-     * @param dropout    drop probability before the output layer, in [0, 1); 0 disables it
+     * @param dropout    drop probability on the inputs of the two fully connected layers, in [0, 1); 0 disables it
      * @param activation hidden activation
      */
     public record Options(Variant variant, boolean batchNorm, double dropout, Activations activation) {
@@ -80,7 +80,7 @@ public final class LeNet5 {
         ZooLayers layers = new ZooLayers(b, plan);
         layers.maxPool("pool1", layers.convBeforePool("conv1", 5, o.variant().conv1, act, o.batchNorm() ? "bn1" : null));
         layers.maxPool("pool2", layers.convBeforePool("conv2", 5, o.variant().conv2, act, o.batchNorm() ? "bn2" : null));
-        layers.dense("fc1", o.variant().fc, act, o.batchNorm() ? "bn3" : null, 0);
+        layers.dense("fc1", o.variant().fc, act, o.batchNorm() ? "bn3" : null, o.dropout());
         layers.output("output", in.numClasses(), o.dropout());
         b.setInputType(InputType.convolutionalFlat(in.height(), in.width(), in.channels()));
         return b.build();

@@ -319,7 +319,8 @@ class ExperimentConfigTest {
         ExperimentConfig fashion = ExperimentConfig.load(
                 Path.of("..", "configs", "fashion-mnist", "lenet5-fp32.yaml"), null);
         assertEquals("fashion-mnist", fashion.dataset().name());
-        assertEquals(8, fashion.training().epochs());
+        assertEquals(mnist.training().optimizer(), fashion.training().optimizer(), "inherited from the MNIST config");
+        assertTrue(fashion.training().epochs() > mnist.training().epochs());
         assertTrue(fashion.model().optBool("batch_norm"));
         assertEquals("caffe", fashion.model().optString("variant"));
 
