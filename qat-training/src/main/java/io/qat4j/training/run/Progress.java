@@ -99,10 +99,10 @@ public abstract class Progress implements AutoCloseable {
             this.epoch = epoch;
             this.epochs = epochs;
             this.batches = batches;
-            steps = 0;
-            images = 0;
-            lossSum = 0;
-            start = System.nanoTime();
+            this.steps = 0;
+            this.images = 0;
+            this.lossSum = 0;
+            this.start = System.nanoTime();
         }
 
         @Override
