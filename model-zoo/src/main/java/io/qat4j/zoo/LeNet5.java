@@ -16,9 +16,11 @@ import org.nd4j.linalg.activations.Activation;
  * Convolutions are 5x5, stride 1, no padding; pooling is 2x2 max with stride 2. With
  * {@code batchNorm} each convolution and the hidden dense layer are followed by batch normalization
  * (the activation then moves after the normalization and the biases before it are dropped).
- * Layer names: {@code conv1, [bn1], pool1, [pool1_act], conv2, [bn2], pool2, [pool2_act], fc1, [bn3],
- * [bn3_act], output}; the {@code _act} layers quantize activations when a plan asks for it (after
- * max pooling, which commutes with the monotone activation quantizers).
+ * Layer names: {@code conv1, [bn1, bn1_relu], pool1, [pool1_act], conv2, [bn2, bn2_relu], pool2,
+ * [pool2_act], fc1, [bn3, bn3_relu | bn3_act], output}; with batch normalization the activation is a
+ * layer of its own ({@code bn1_relu}, named after the activation), because DL4J's normalization
+ * layer does not apply one; the {@code _act} layers quantize activations when a plan asks for it
+ * (after max pooling, which commutes with the monotone activation quantizers).
  */
 public final class LeNet5 {
 

@@ -8,6 +8,7 @@ import io.qat4j.layers.nn.QuantSites;
 import io.qat4j.layers.quant.QuantSpec;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -51,7 +52,8 @@ final class ZooLayers {
                     .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).quant(s).build());
         }
         if (bn) {
-            list.layer(new BatchNormalization.Builder().name(bnName).activation(act).build());
+            list.layer(new BatchNormalization.Builder().name(bnName).build());
+            list.layer(new ActivationLayer.Builder().name(bnName + "_" + actName(act)).activation(act).build());
         }
         return pending;
     }
@@ -91,14 +93,24 @@ final class ZooLayers {
         }
     }
 
+    /**
+     * Batch normalization followed by its activation. DL4J's {@code BatchNormalization} layer does
+     * not apply an activation function in its forward pass (1.0.0-M2.1), so the activation is a
+     * layer of its own: {@code <bn>_<act>} ({@code ActivationLayer}), or a {@code QuantActivation}
+     * named {@code <bn>_act} when the plan quantizes the activations.
+     */
     private void batchNorm(String name, Activation act) {
         QuantSpec spec = plan.sites(name, LayerKind.BATCHNORM).output();
+        list.layer(new BatchNormalization.Builder().name(name).build());
         if (spec.isFloat()) {
-            list.layer(new BatchNormalization.Builder().name(name).activation(act).build());
+            list.layer(new ActivationLayer.Builder().name(name + "_" + actName(act)).activation(act).build());
         } else {
-            list.layer(new BatchNormalization.Builder().name(name).activation(Activation.IDENTITY).build());
             list.layer(new QuantActivation.Builder().name(name + "_act").activation(act).quant(spec).build());
         }
+    }
+
+    private static String actName(Activation act) {
+        return act.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The softmax output layer (cross-entropy loss); its output site is never quantized. */

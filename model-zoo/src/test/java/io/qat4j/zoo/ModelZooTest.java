@@ -51,7 +51,11 @@ class ModelZooTest {
     void batchNormLeNetDropsBiasesAndAddsNormalization() {
         LeNet5.Options o = new LeNet5.Options(LeNet5.Variant.CAFFE, true, 0.5, Activations.RELU);
         MultiLayerNetwork n = net("lenet5", o, MNIST);
-        assertEquals(List.of("conv1", "bn1", "pool1", "conv2", "bn2", "pool2", "fc1", "bn3", "output"), names(n));
+        assertEquals(List.of("conv1", "bn1", "bn1_relu", "pool1", "conv2", "bn2", "bn2_relu", "pool2", "fc1", "bn3",
+                "bn3_relu", "output"), names(n));
+        // DL4J's normalization layer applies no activation, so the ReLU is a layer of its own and really runs
+        INDArray afterRelu = n.feedForward(Nd4j.rand(4, 784).subi(0.5), false).get(3);
+        assertTrue(afterRelu.minNumber().doubleValue() >= 0, "ReLU after bn1");
         // weights without biases; each BN has gamma, beta, mean, var for its channels
         long expected = 500 + 25_000 + 400_000 + 5_010 + 4L * (20 + 50 + 500);
         assertEquals(expected, n.numParams());
@@ -76,8 +80,9 @@ class ModelZooTest {
     void layerKindsClassifyZooLayers() {
         MultiLayerNetwork n = net("lenet5", new LeNet5.Options(LeNet5.Variant.CAFFE, true, 0, Activations.RELU), MNIST);
         List<LayerKind> kinds = Arrays.stream(n.getLayers()).map(l -> LayerKind.of(l.conf().getLayer())).toList();
-        assertEquals(List.of(LayerKind.CONV, LayerKind.BATCHNORM, LayerKind.POOL, LayerKind.CONV, LayerKind.BATCHNORM,
-                LayerKind.POOL, LayerKind.DENSE, LayerKind.BATCHNORM, LayerKind.OUTPUT), kinds);
+        assertEquals(List.of(LayerKind.CONV, LayerKind.BATCHNORM, LayerKind.ACTIVATION, LayerKind.POOL, LayerKind.CONV,
+                LayerKind.BATCHNORM, LayerKind.ACTIVATION, LayerKind.POOL, LayerKind.DENSE, LayerKind.BATCHNORM,
+                LayerKind.ACTIVATION, LayerKind.OUTPUT), kinds);
         assertEquals(LayerKind.CONV, LayerKind.fromConfigName("conv"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> LayerKind.fromConfigName("lstm"))
                 .getMessage().contains("conv, dense, output"));

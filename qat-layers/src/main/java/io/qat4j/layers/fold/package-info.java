@@ -1,0 +1,5 @@
+/**
+ * Batch-normalization folding: the post-training transform that merges a normalization layer into
+ * the convolution or dense layer before it, as integer-only inference requires.
+ */
+package io.qat4j.layers.fold;
