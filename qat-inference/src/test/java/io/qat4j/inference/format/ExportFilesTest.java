@@ -89,7 +89,7 @@ class ExportFilesTest {
   }
 
   /** conv(2x1x2x2) -> relu -> max_pool -> flatten -> dense, plus an add; all fields used at least once. */
-  static ExportModel smallModel() {
+  public static ExportModel smallModel() {
     ActivationSpec in = act(list(1, 1, 4, 4), 8, true, 0.5, 0);
     TensorSpec cw = new TensorSpec("conv1.weight.npy", list(2, 1, 2, 2), "int8", 4, true, "int", 0,
         List.of(0.125, 0.0625), List.of(0, 0), "Q0.3");
