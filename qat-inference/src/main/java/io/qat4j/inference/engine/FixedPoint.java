@@ -1,0 +1,71 @@
+package io.qat4j.inference.engine;
+
+/**
+ * Integer fixed-point primitives of the requantization, bit-exact with gemmlowp / TFLite.
+ *
+ * <p>SaturatingRoundingDoublingHighMul(a, b) = trunc((a*b + nudge) / 2^31), nudge = 2^30 if a*b &gt;= 0
+ * else 1 - 2^30, and INT32_MAX for a = b = INT32_MIN (gemmlowp {@code fixedpoint.h}).
+ * RoundingDivideByPOT(x, e) = (x &gt;&gt; e) + (r &gt; t ? 1 : 0), r = x &amp; (2^e - 1),
+ * t = (2^e - 1) &gt;&gt; 1 plus 1 if x &lt; 0 (round half away from zero). The multiplier form
+ * y = RoundingDivideByPOT(SRDHM(x * 2^max(31-s, 0), M0), max(s-31, 0)) approximates x * M0 * 2^-s
+ * (TFLite {@code MultiplyByQuantizedMultiplier} with exponent 31 - s; the left shift saturates here).
+ * Reference: Jacob et al., arXiv:1712.05877, section 2.2.
+ */
+public final class FixedPoint {
+  private FixedPoint() {}
+
+  /** gemmlowp SaturatingRoundingDoublingHighMul: the high 32 bits of 2*a*b, rounded. */
+  public static int saturatingRoundingDoublingHighMul(int a, int b) {
+    if (a == Integer.MIN_VALUE && b == Integer.MIN_VALUE) {
+      return Integer.MAX_VALUE;
+    }
+    long ab = (long) a * (long) b;
+    long nudge = ab >= 0 ? 1L << 30 : 1L - (1L << 30);
+    return (int) ((ab + nudge) / (1L << 31));
+  }
+
+  /** gemmlowp RoundingDivideByPOT: x / 2^exponent rounded half away from zero, exponent in 0..31. */
+  public static int roundingDivideByPot(int x, int exponent) {
+    if (exponent < 0 || exponent > 31) {
+      throw new IllegalArgumentException("exponent " + exponent + " not allowed; allowed: 0..31");
+    }
+    long mask = (1L << exponent) - 1;
+    long remainder = x & mask;
+    long threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+  }
+
+  /** x * 2^shift saturated to int32, shift in 0..31. */
+  public static int saturatingLeftShift(int x, int shift) {
+    if (shift < 0 || shift > 31) {
+      throw new IllegalArgumentException("left shift " + shift + " not allowed; allowed: 0..31");
+    }
+    return saturate((long) x << shift);
+  }
+
+  /** Clamps a long to int32. */
+  public static int saturate(long v) {
+    return v > Integer.MAX_VALUE ? Integer.MAX_VALUE : v < Integer.MIN_VALUE ? Integer.MIN_VALUE : (int) v;
+  }
+
+  /** Requantization with multiplier M0 and total right shift s (0..62): approximately x * M0 * 2^-s. */
+  public static int multiplyByQuantizedMultiplier(int x, int m0, int shift) {
+    if (shift < 0 || shift > 62) {
+      throw new IllegalArgumentException("shift " + shift + " not allowed; allowed: 0..62");
+    }
+    int left = shift < 31 ? 31 - shift : 0;
+    int right = shift > 31 ? shift - 31 : 0;
+    return roundingDivideByPot(saturatingRoundingDoublingHighMul(saturatingLeftShift(x, left), m0), right);
+  }
+
+  /** Pure-shift requantization: RoundingDivideByPOT(x, s) for s &gt;= 0, saturating x * 2^-s for s &lt; 0. */
+  public static int shiftRequant(int x, int shift) {
+    return shift >= 0 ? roundingDivideByPot(x, shift) : saturatingLeftShift(x, -shift);
+  }
+
+  /** sum / count rounded half away from zero (TFLite integer average pool), count &gt;= 1. */
+  public static int roundedDivide(long sum, int count) {
+    long half = count / 2;
+    return saturate(sum >= 0 ? (sum + half) / count : (sum - half) / count);
+  }
+}

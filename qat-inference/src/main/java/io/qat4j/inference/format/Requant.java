@@ -1,0 +1,67 @@
+package io.qat4j.inference.format;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * Requantization of an int32 value to the output scale: an integer multiplier and a right shift.
+ *
+ * <p>kind "multiplier": y = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x', M0), max(shift-31, 0)),
+ * x' = x * 2^max(31-shift, 0) (saturating), which approximates x * M0 * 2^-shift with M0 in [2^30, 2^31)
+ * (gemmlowp; TFLite {@code MultiplyByQuantizedMultiplier} with exponent 31 - shift). kind "shift":
+ * y = RoundingDivideByPOT(x, shift) (a power-of-two scale ratio, one rounding). One entry per output channel,
+ * or one for the whole tensor. Exact definitions: {@code docs/export-format.md}, "Integer arithmetic".
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Requant(
+    @JsonProperty("kind") String kind,
+    @JsonProperty("multiplier") List<Integer> multiplier,
+    @JsonProperty("shift") List<Integer> shift) {
+
+  /** Kind name of the gemmlowp multiplier-and-shift form. */
+  public static final String MULTIPLIER = "multiplier";
+  /** Kind name of the pure rounding right shift. */
+  public static final String SHIFT = "shift";
+
+  /** Validates the fields. */
+  public Requant {
+    if (shift == null || shift.isEmpty()) {
+      throw new IllegalArgumentException("requant needs at least one shift");
+    }
+    if (MULTIPLIER.equals(kind)) {
+      if (multiplier == null || multiplier.size() != shift.size()) {
+        throw new IllegalArgumentException("requant kind multiplier needs as many multipliers as shifts ("
+            + shift.size() + "), got " + (multiplier == null ? "none" : multiplier.size()));
+      }
+      for (int i = 0; i < shift.size(); i++) {
+        int m = multiplier.get(i);
+        int s = shift.get(i);
+        if (m != 0 && m < (1 << 30)) {
+          throw new IllegalArgumentException("requant multiplier " + m + " not allowed; allowed: 0 or [2^30, 2^31)");
+        }
+        if (s < 0 || s > 62) {
+          throw new IllegalArgumentException("requant shift " + s + " not allowed; allowed: 0..62");
+        }
+      }
+      multiplier = List.copyOf(multiplier);
+    } else if (SHIFT.equals(kind)) {
+      if (multiplier != null) {
+        throw new IllegalArgumentException("requant kind shift takes no multiplier");
+      }
+      for (int s : shift) {
+        if (s < -31 || s > 31) {
+          throw new IllegalArgumentException("requant shift " + s + " not allowed for kind shift; allowed: -31..31");
+        }
+      }
+    } else {
+      throw new IllegalArgumentException("requant kind '" + kind + "' not allowed; allowed: multiplier, shift");
+    }
+    shift = List.copyOf(shift);
+  }
+
+  /** Number of channels (1 = per tensor). */
+  public int channels() {
+    return shift.size();
+  }
+}
