@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 @Command(name = "qat", mixinStandardHelpOptions = true, version = "qat4j 0.1.0",
         description = "Quantization-aware and fixed-point training for Deeplearning4j.",
         subcommands = {TrainCommand.class, EvalCommand.class, SummaryCommand.class, QuantizeCommand.class, ReportCommand.class,
+                ExportCommand.class, SimulateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class QatCli {
 
