@@ -61,16 +61,6 @@ public class QuantActivation extends FeedForwardLayer implements QuantLayer {
     }
 
     @Override
-    public long inputChannels() {
-        return nIn;
-    }
-
-    @Override
-    public long outputChannels() {
-        return nOut;
-    }
-
-    @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
         return QuantLayerSupport.wire(new QuantActivationImpl(conf, dataType), conf, initializer(), listeners,

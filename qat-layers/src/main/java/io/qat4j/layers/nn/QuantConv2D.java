@@ -54,16 +54,6 @@ public class QuantConv2D extends ConvolutionLayer implements QuantLayer {
     }
 
     @Override
-    public long inputChannels() {
-        return nIn;
-    }
-
-    @Override
-    public long outputChannels() {
-        return nOut;
-    }
-
-    @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
         return QuantLayerSupport.wire(new QuantConv2DImpl(conf, dataType), conf, initializer(), listeners, layerIndex,

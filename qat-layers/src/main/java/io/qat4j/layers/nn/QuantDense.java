@@ -71,16 +71,6 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
     }
 
     @Override
-    public long inputChannels() {
-        return nIn;
-    }
-
-    @Override
-    public long outputChannels() {
-        return nOut;
-    }
-
-    @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
         return QuantLayerSupport.wire(new QuantDenseImpl(conf, dataType), conf, initializer(), listeners, layerIndex,

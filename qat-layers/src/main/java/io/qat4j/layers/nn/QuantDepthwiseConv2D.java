@@ -54,16 +54,6 @@ public class QuantDepthwiseConv2D extends DepthwiseConvolution2D implements Quan
     }
 
     @Override
-    public long inputChannels() {
-        return nIn;
-    }
-
-    @Override
-    public long outputChannels() {
-        return nOut;
-    }
-
-    @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
         return QuantLayerSupport.wire(new QuantDepthwiseConv2DImpl(conf, dataType), conf, initializer(), listeners,

@@ -9,9 +9,19 @@ public interface QuantLayer {
     /** The specs of the input, weight, bias and output sites. */
     QuantSites getQuantSites();
 
+    /** DL4J's nIn (the configurations' own getter). */
+    long getNIn();
+
+    /** DL4J's nOut (the configurations' own getter). */
+    long getNOut();
+
     /** Channels of the layer's input (axis 1 of its input activations). */
-    long inputChannels();
+    default long inputChannels() {
+        return getNIn();
+    }
 
     /** Channels of the layer's output (axis 1 of its output activations). */
-    long outputChannels();
+    default long outputChannels() {
+        return getNOut();
+    }
 }

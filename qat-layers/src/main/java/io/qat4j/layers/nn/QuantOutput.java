@@ -59,16 +59,6 @@ public class QuantOutput extends BaseOutputLayer implements QuantLayer {
     }
 
     @Override
-    public long inputChannels() {
-        return nIn;
-    }
-
-    @Override
-    public long outputChannels() {
-        return nOut;
-    }
-
-    @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
         return QuantLayerSupport.wire(new QuantOutputImpl(conf, dataType), conf, initializer(), listeners, layerIndex,
