@@ -35,29 +35,21 @@ final class SiteRuntime {
     private static final int PARAM_SITE = 3;
 
     private final QuantSites sites;
-    private final Quantizer inputQ;
     private final Quantizer weightQ;
     private final Quantizer biasQ;
-    private final Quantizer outputQ;
-    private final Observer inputObs;
-    private final Observer outputObs;
+    private final ActivationSite input;
+    private final ActivationSite output;
 
-    private INDArray lastInput;
     private INDArray lastQuantizedInput;
-    private QuantResult lastInputResult;
-    private INDArray lastOutput;
-    private QuantResult lastOutputResult;
     private final Map<String, INDArray> paramRaw = new HashMap<>();
     private final Map<String, QuantResult> paramResults = new HashMap<>();
 
     SiteRuntime(QuantSites sites) {
         this.sites = sites;
-        inputQ = quantizer(sites.input());
         weightQ = quantizer(sites.weights());
         biasQ = quantizer(sites.bias());
-        outputQ = quantizer(sites.output());
-        inputObs = observer(sites.input());
-        outputObs = observer(sites.output());
+        input = new ActivationSite(sites.input(), QuantParamInitializer.INPUT_STATE_KEY, ArrayType.INPUT);
+        output = new ActivationSite(sites.output(), QuantParamInitializer.OUTPUT_STATE_KEY, ArrayType.ACTIVATIONS);
     }
 
     private static Quantizer quantizer(QuantSpec spec) {
@@ -82,81 +74,92 @@ final class SiteRuntime {
      * per new input array (DL4J reaches a layer's input through several entry points per iteration;
      * the observer must see each batch once).
      */
-    INDArray inputForCompute(INDArray input, Map<String, INDArray> params, boolean training, int layerIndex,
+    INDArray inputForCompute(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex,
                              int iteration, LayerWorkspaceMgr mgr) {
-        if (input == null || input == lastQuantizedInput || inputQ == null) {
-            return input;
+        if (x == null || x == lastQuantizedInput || input.quantizer == null) {
+            return x;
         }
-        lastQuantizedInput = quantizeInput(input, params, training, layerIndex, iteration, mgr);
+        lastQuantizedInput = quantizeInput(x, params, training, layerIndex, iteration, mgr);
         return lastQuantizedInput;
     }
 
-    /** Fake-quantizes the layer input; the result is detached from workspaces. */
+    /** Fake-quantizes the layer input in DL4J's INPUT workspace, where it stays until the backward pass. */
     INDArray quantizeInput(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex, int iteration,
                            LayerWorkspaceMgr mgr) {
-        if (inputQ == null) {
-            return x;
-        }
-        // Computed in the INPUT workspace, where DL4J keeps a layer's input until the backward pass.
-        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.INPUT)) {
-            QuantResult r = activationSite(inputQ, inputObs, sites.input(), x,
-                    params.get(QuantParamInitializer.INPUT_STATE_KEY), training, seed(layerIndex, iteration, INPUT_SITE));
-            lastInput = x;
-            lastInputResult = r;
-            return r.output();
-        }
+        return input.forward(x, params, training, seed(layerIndex, iteration, INPUT_SITE), mgr);
     }
 
     /** Gradient through the input site. */
     INDArray inputGradient(INDArray eps, LayerWorkspaceMgr mgr) {
-        if (inputQ == null) {
-            return eps;
-        }
-        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
-            return inputQ.backward(lastInput, eps, lastInputResult);
-        }
+        return input.backward(eps, mgr);
     }
 
-    /** Fake-quantizes the layer output and returns it in the ACTIVATIONS workspace. */
+    /**
+     * Fake-quantizes the layer output in DL4J's ACTIVATIONS workspace: DL4J keeps activations (y
+     * and its quantized copy) there until the backward pass, so no copies are needed.
+     */
     INDArray quantizeOutput(INDArray y, Map<String, INDArray> params, boolean training, int layerIndex, int iteration,
                             LayerWorkspaceMgr mgr) {
-        if (outputQ == null) {
-            return y;
-        }
-        // Computed in the ACTIVATIONS workspace: DL4J keeps activations (y and its quantized copy)
-        // there until the backward pass, so no copies are needed.
-        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATIONS)) {
-            QuantResult r = activationSite(outputQ, outputObs, sites.output(), y,
-                    params.get(QuantParamInitializer.OUTPUT_STATE_KEY), training, seed(layerIndex, iteration, OUTPUT_SITE));
-            lastOutput = y;
-            lastOutputResult = r;
-            return r.output();
-        }
+        return output.forward(y, params, training, seed(layerIndex, iteration, OUTPUT_SITE), mgr);
     }
 
-    /** Gradient through the output site (detached). */
+    /** Gradient through the output site. */
     INDArray outputGradient(INDArray eps, LayerWorkspaceMgr mgr) {
-        if (outputQ == null) {
-            return eps;
-        }
-        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
-            return outputQ.backward(lastOutput, eps, lastOutputResult);
-        }
+        return output.backward(eps, mgr);
     }
 
-    private static QuantResult activationSite(Quantizer q, Observer obs, QuantSpec spec, INDArray x, INDArray state,
-                                              boolean training, long seed) {
-        int axis = spec.granularity() == Granularity.TENSOR ? -1 : 1;
-        QuantContext ctx = new QuantContext(axis, null, null, seed, training);
-        if (obs != null) {
-            if (training) {
-                obs.update(state, x, axis);
+    /**
+     * One activation site (input or output): its quantizer, its observer (state in the layer
+     * parameter {@code stateKey}), the workspace its result belongs in, and what the last forward
+     * pass left for the backward pass.
+     */
+    private static final class ActivationSite {
+        private final QuantSpec spec;
+        private final Quantizer quantizer;
+        private final Observer observer;
+        private final String stateKey;
+        private final ArrayType workspace;
+        private INDArray lastX;
+        private QuantResult lastResult;
+
+        ActivationSite(QuantSpec spec, String stateKey, ArrayType workspace) {
+            this.spec = spec;
+            this.quantizer = quantizer(spec);
+            this.observer = observer(spec);
+            this.stateKey = stateKey;
+            this.workspace = workspace;
+        }
+
+        INDArray forward(INDArray x, Map<String, INDArray> params, boolean training, long seed, LayerWorkspaceMgr mgr) {
+            if (quantizer == null) {
+                return x;
             }
-            if (obs.updates(state) > 0) {
-                ctx = ctx.withRange(obs.min(state), obs.max(state));
+            try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(workspace)) {
+                int axis = spec.granularity() == Granularity.TENSOR ? -1 : 1;
+                QuantContext ctx = new QuantContext(axis, null, null, seed, training);
+                if (observer != null) {
+                    INDArray state = params.get(stateKey);
+                    if (training) {
+                        observer.update(state, x, axis);
+                    }
+                    if (observer.updates(state) > 0) {
+                        ctx = ctx.withRange(observer.min(state), observer.max(state));
+                    }
+                }
+                lastX = x;
+                lastResult = quantizer.forward(x, ctx);
+                return lastResult.output();
             }
         }
-        return q.forward(x, ctx);
+
+        INDArray backward(INDArray eps, LayerWorkspaceMgr mgr) {
+            if (quantizer == null) {
+                return eps;
+            }
+            try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
+                return quantizer.backward(lastX, eps, lastResult);
+            }
+        }
     }
 
     /** Whether a parameter (W or b) is quantized. */
