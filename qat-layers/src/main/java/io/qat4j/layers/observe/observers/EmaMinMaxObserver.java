@@ -1,6 +1,5 @@
 package io.qat4j.layers.observe.observers;
 
-import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.ObserverSpec;
 
 /**
@@ -17,16 +16,6 @@ public final class EmaMinMaxObserver extends RangeObserver {
 
   public EmaMinMaxObserver(ObserverSpec spec) {
     super(spec, ObserverSpec.Kind.EMA);
-  }
-
-  @Override
-  boolean usesMinMax() {
-    return true;
-  }
-
-  @Override
-  double[][] batchRange(double[] x, GroupLayout layout) {
-    return layout.minMax(x);
   }
 
   @Override

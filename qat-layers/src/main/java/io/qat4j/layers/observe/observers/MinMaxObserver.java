@@ -1,6 +1,5 @@
 package io.qat4j.layers.observe.observers;
 
-import io.qat4j.layers.quant.GroupLayout;
 import io.qat4j.layers.quant.ObserverSpec;
 
 /**
@@ -16,16 +15,6 @@ public final class MinMaxObserver extends RangeObserver {
 
   public MinMaxObserver(ObserverSpec spec) {
     super(spec, ObserverSpec.Kind.MINMAX);
-  }
-
-  @Override
-  boolean usesMinMax() {
-    return true;
-  }
-
-  @Override
-  double[][] batchRange(double[] x, GroupLayout layout) {
-    return layout.minMax(x);
   }
 
   @Override

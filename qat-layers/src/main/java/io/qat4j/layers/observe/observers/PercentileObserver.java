@@ -23,6 +23,11 @@ public final class PercentileObserver extends RangeObserver {
   }
 
   @Override
+  boolean usesMinMax() {
+    return false;
+  }
+
+  @Override
   double[][] batchRange(double[] x, GroupLayout layout) {
     double[][] groups = split(x, layout);
     double[] min = new double[groups.length];

@@ -78,13 +78,18 @@ abstract class RangeObserver implements Observer {
     state.putScalar(0, n + 1);
   }
 
-  /** True when {@link #batchRange} is the plain per-group minimum and maximum ({@link GroupLayout#minMax}). */
+  /**
+   * True when {@link #batchRange} is the plain per-group minimum and maximum ({@link GroupLayout#minMax}),
+   * the default; observers that override {@link #batchRange} return false.
+   */
   boolean usesMinMax() {
-    return false;
+    return true;
   }
 
-  /** Per-channel [min, max] of one batch. */
-  abstract double[][] batchRange(double[] x, GroupLayout layout);
+  /** Per-channel [min, max] of one batch: by default the plain minimum and maximum. */
+  double[][] batchRange(double[] x, GroupLayout layout) {
+    return layout.minMax(x);
+  }
 
   /** Folds a batch value into the running one. */
   abstract double combine(double running, double batch, boolean isMin, boolean single);
