@@ -67,6 +67,14 @@ public final class Requantizer {
    * every multiplier is an exact power of two 2^-s, otherwise kind "multiplier".
    */
   public static Requant requant(double... reals) {
+    return requant(false, reals);
+  }
+
+  /**
+   * As {@link #requant(double...)}, with kind "single_round_multiplier" instead of "multiplier" when
+   * {@code singleRound}.
+   */
+  public static Requant requant(boolean singleRound, double... reals) {
     if (reals.length == 0) {
       throw new IllegalArgumentException("requant needs at least one real multiplier; got none");
     }
@@ -80,11 +88,16 @@ public final class Requantizer {
     if (pow2) {
       return new Requant(Requant.SHIFT, null, shifts);
     }
-    return multipliers(reals);
+    return multipliers(singleRound, reals);
   }
 
   /** The {@link Requant} of kind "multiplier" for the given real multipliers. */
   public static Requant multipliers(double... reals) {
+    return multipliers(false, reals);
+  }
+
+  /** The {@link Requant} of kind "single_round_multiplier" ({@code singleRound}) or "multiplier". */
+  public static Requant multipliers(boolean singleRound, double... reals) {
     List<Integer> ms = new ArrayList<>();
     List<Integer> shifts = new ArrayList<>();
     for (double r : reals) {
@@ -92,6 +105,6 @@ public final class Requantizer {
       ms.add(m.m0());
       shifts.add(m.shift());
     }
-    return new Requant(Requant.MULTIPLIER, ms, shifts);
+    return new Requant(singleRound ? Requant.SINGLE_ROUND_MULTIPLIER : Requant.MULTIPLIER, ms, shifts);
   }
 }

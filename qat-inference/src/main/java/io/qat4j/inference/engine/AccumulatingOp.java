@@ -6,7 +6,7 @@ import io.qat4j.inference.format.TensorSpec;
 
 /**
  * Shared part of conv and dense layers: acc = bias[o] + sum (x - zp_x) * (w - zp_w[o]) in a B-bit
- * accumulator, y = clamp(requant(acc, o) + zp_y). Binary / ternary layers replace the product by integer
+ * accumulator, y = clamp(requant(acc, o) + zp_y) (binary outputs: y = acc &gt;= 0 ? +1 : -1). Binary / ternary layers replace the product by integer
  * sign arithmetic: +(x - zp_x) for w = +1, -(x - zp_x) for w = -1, nothing for w = 0.
  */
 abstract class AccumulatingOp extends LayerOp {
@@ -85,6 +85,9 @@ abstract class AccumulatingOp extends LayerOp {
 
   /** Requantizes the finished sum of channel o to an output code. */
   final int finish(int o) {
+    if (requant.isSign()) {
+      return requant.apply(acc.value(), o);
+    }
     return clamp(requant.apply(acc.value(), o) + outZeroPoint);
   }
 

@@ -58,6 +58,18 @@ public final class FixedPoint {
     return roundingDivideByPot(saturatingRoundingDoublingHighMul(saturatingLeftShift(x, left), m0), right);
   }
 
+  /**
+   * Single-rounding requantization: saturate((x * M0 + 2^(s-1)) &gt;&gt; s) on the exact 64-bit product, s in 0..62
+   * (round half up).
+   */
+  public static int singleRoundMultiply(int x, int m0, int shift) {
+    if (shift < 0 || shift > 62) {
+      throw new IllegalArgumentException("shift " + shift + " not allowed; allowed: 0..62");
+    }
+    long p = (long) x * (long) m0;
+    return saturate(shift == 0 ? p : (p + (1L << (shift - 1))) >> shift);
+  }
+
   /** Pure-shift requantization: RoundingDivideByPOT(x, s) for s &gt;= 0, saturating x * 2^-s for s &lt; 0. */
   public static int shiftRequant(int x, int shift) {
     return shift >= 0 ? roundingDivideByPot(x, shift) : saturatingLeftShift(x, -shift);

@@ -5,22 +5,37 @@ import io.qat4j.inference.format.Requant;
 /** A layer's {@link Requant} as int arrays: y = requant(x, c), per channel or per tensor. */
 final class Requantization {
   private final boolean shiftOnly;
+  private final boolean sign;
+  private final boolean singleRound;
   private final int[] multiplier;
   private final int[] shift;
 
   Requantization(Requant r) {
     this.shiftOnly = Requant.SHIFT.equals(r.kind());
-    this.shift = LayerOp.ints(r.shift());
-    this.multiplier = shiftOnly ? null : LayerOp.ints(r.multiplier());
+    this.sign = Requant.SIGN.equals(r.kind());
+    this.singleRound = Requant.SINGLE_ROUND_MULTIPLIER.equals(r.kind());
+    this.shift = sign ? new int[1] : LayerOp.ints(r.shift());
+    this.multiplier = shiftOnly || sign ? null : LayerOp.ints(r.multiplier());
   }
 
   int channels() {
     return shift.length;
   }
 
+  /** Whether outputs are signs (+1 / -1) rather than requantized values plus the zero point. */
+  boolean isSign() {
+    return sign;
+  }
+
   int apply(int x, int channel) {
+    if (sign) {
+      return x >= 0 ? 1 : -1;
+    }
     int c = shift.length == 1 ? 0 : channel;
-    return shiftOnly ? FixedPoint.shiftRequant(x, shift[c])
+    if (shiftOnly) {
+      return FixedPoint.shiftRequant(x, shift[c]);
+    }
+    return singleRound ? FixedPoint.singleRoundMultiply(x, multiplier[c], shift[c])
         : FixedPoint.multiplyByQuantizedMultiplier(x, multiplier[c], shift[c]);
   }
 }

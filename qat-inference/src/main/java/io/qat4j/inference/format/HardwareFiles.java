@@ -85,11 +85,15 @@ public final class HardwareFiles {
 
   private static void requant(StringBuilder sb, String macro, String array, Requant r) {
     define(sb, macro + "_SHIFT_ONLY", Requant.SHIFT.equals(r.kind()) ? 1 : 0);
+    define(sb, macro + "_SIGN", Requant.SIGN.equals(r.kind()) ? 1 : 0);
+    define(sb, macro + "_SINGLE_ROUND", Requant.SINGLE_ROUND_MULTIPLIER.equals(r.kind()) ? 1 : 0);
     define(sb, macro + "_CHANNELS", r.channels());
     if (r.multiplier() != null) {
       array(sb, "int32_t", array + "_multiplier", r.multiplier().stream().mapToInt(Integer::intValue).toArray());
     }
-    array(sb, "int32_t", array + "_shift", r.shift().stream().mapToInt(Integer::intValue).toArray());
+    if (r.shift() != null) {
+      array(sb, "int32_t", array + "_shift", r.shift().stream().mapToInt(Integer::intValue).toArray());
+    }
   }
 
   private static void tensor(StringBuilder sb, String macro, String array, TensorSpec spec, IntTensor t) {
@@ -128,6 +132,7 @@ public final class HardwareFiles {
       shape(sb, u + "_OUT", l.output().shape());
       define(sb, u + "_OUT_BITS", l.output().bits());
       define(sb, u + "_OUT_SIGNED", l.output().signed() ? 1 : 0);
+      define(sb, u + "_OUT_BINARY", l.output().isBinary() ? 1 : 0);
       define(sb, u + "_OUT_ZERO_POINT", l.output().zeroPoint());
       define(sb, u + "_CLAMP_MIN", l.clampMin());
       define(sb, u + "_CLAMP_MAX", l.clampMax());

@@ -10,7 +10,12 @@ import java.util.List;
  * <p>kind "multiplier": y = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x', M0), max(shift-31, 0)),
  * x' = x * 2^max(31-shift, 0) (saturating), which approximates x * M0 * 2^-shift with M0 in [2^30, 2^31)
  * (gemmlowp; TFLite {@code MultiplyByQuantizedMultiplier} with exponent 31 - shift). kind "shift":
- * y = RoundingDivideByPOT(x, shift) (a power-of-two scale ratio, one rounding). One entry per output channel,
+ * y = RoundingDivideByPOT(x, shift) (a power-of-two scale ratio, one rounding). kind "single_round_multiplier":
+ * y = saturate_int32((x * M0 + 2^(shift-1)) &gt;&gt; shift) on the exact 64-bit product (one rounding, half up; shift
+ * 0..62; TFLite's {@code TFLITE_SINGLE_ROUNDING} form, natural for a DSP multiply followed by a rounding shift).
+ * kind "sign" (binary outputs):
+ * y = +1 if x &gt;= 0 else -1, no multiplier or shift (the sign of a value does not depend on its positive scale;
+ * the exporter makes every channel's scale positive). One entry per output channel,
  * or one for the whole tensor. Exact definitions: {@code docs/export-format.md}, "Integer arithmetic".
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -21,17 +26,30 @@ public record Requant(
 
   /** Kind name of the gemmlowp multiplier-and-shift form. */
   public static final String MULTIPLIER = "multiplier";
+  /** Kind name of the single-rounding multiplier (exact 64-bit product, one rounding shift). */
+  public static final String SINGLE_ROUND_MULTIPLIER = "single_round_multiplier";
   /** Kind name of the pure rounding right shift. */
   public static final String SHIFT = "shift";
+  /** Kind name of the sign function of binary outputs. */
+  public static final String SIGN = "sign";
+
+  /** The sign requantization of binary outputs. */
+  public static Requant sign() {
+    return new Requant(SIGN, null, null);
+  }
 
   /** Validates the fields. */
   public Requant {
-    if (shift == null || shift.isEmpty()) {
+    if (SIGN.equals(kind)) {
+      if (multiplier != null || (shift != null && !shift.isEmpty())) {
+        throw new IllegalArgumentException("requant kind sign takes no multiplier or shift");
+      }
+    } else if (shift == null || shift.isEmpty()) {
       throw new IllegalArgumentException("requant needs at least one shift");
     }
-    if (MULTIPLIER.equals(kind)) {
+    if (MULTIPLIER.equals(kind) || SINGLE_ROUND_MULTIPLIER.equals(kind)) {
       if (multiplier == null || multiplier.size() != shift.size()) {
-        throw new IllegalArgumentException("requant kind multiplier needs as many multipliers as shifts ("
+        throw new IllegalArgumentException("requant kind " + kind + " needs as many multipliers as shifts ("
             + shift.size() + "), got " + (multiplier == null ? "none" : multiplier.size()));
       }
       for (int i = 0; i < shift.size(); i++) {
@@ -54,14 +72,15 @@ public record Requant(
           throw new IllegalArgumentException("requant shift " + s + " not allowed for kind shift; allowed: -31..31");
         }
       }
-    } else {
-      throw new IllegalArgumentException("requant kind '" + kind + "' not allowed; allowed: multiplier, shift");
+    } else if (!SIGN.equals(kind)) {
+      throw new IllegalArgumentException("requant kind '" + kind + "' not allowed; allowed: multiplier, "
+          + "single_round_multiplier, shift, sign");
     }
-    shift = List.copyOf(shift);
+    shift = shift == null || SIGN.equals(kind) ? null : List.copyOf(shift);
   }
 
   /** Number of channels (1 = per tensor). */
   public int channels() {
-    return shift.size();
+    return shift == null ? 1 : shift.size();
   }
 }

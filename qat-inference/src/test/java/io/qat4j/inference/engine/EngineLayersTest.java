@@ -335,6 +335,72 @@ class EngineLayersTest {
   }
 
   @Test
+  void signOutputsFeedABinaryLayer() throws Exception {
+    // dense (int8 weights) -> sign -> binary_dense (binary inputs and weights) -> int8 logits
+    Random r = new Random(11);
+    ActivationSpec in = act(list(1, 12), 8, false, 1.0 / 255, 0);
+    TensorSpec w1 = TestModels.weights("w1.npy", list(6, 12), 8, true, "int", 0);
+    TensorSpec b1 = TestModels.bias("b1.npy", 6);
+    ActivationSpec hidden = ActivationSpec.binary(list(1, 6), 1.0);
+    LayerSpec fc1 = LayerSpec.builder("fc1", "dense", "input").output(hidden).weights(w1).bias(b1)
+        .requant(io.qat4j.inference.format.Requant.sign()).build();
+    TensorSpec w2 = TestModels.binaryWeights("w2.npy", list(3, 6));
+    LayerSpec fc2 = LayerSpec.builder("fc2", "binary_dense", "fc1").output(act(list(1, 3), 8, true, 0.25, 0))
+        .weights(w2).requant(Requantizer.requant(0.5 / 0.25)).build();
+    int[] wt1 = random(r, 72, -127, 127);
+    int[] bias1 = random(r, 6, -20000, 20000);
+    int[] wt2 = random(r, 18, 0, 1);
+    for (int k = 0; k < wt2.length; k++) {
+      wt2[k] = wt2[k] == 0 ? -1 : 1;
+    }
+    Map<String, IntTensor> t = TestModels.tensors();
+    t.put("w1.npy", IntTensor.of(w1.shape(), wt1));
+    t.put("b1.npy", IntTensor.of(b1.shape(), bias1));
+    t.put("w2.npy", IntTensor.of(w2.shape(), wt2));
+    ExportModel m = TestModels.model(in, List.of(fc1, fc2), t);
+    IntegerEngine e = new IntegerEngine(m, EngineConfig.INT32);
+    for (int trial = 0; trial < 20; trial++) {
+      int[] x = random(r, 12, 0, 255);
+      Map<String, int[]> all = e.runAll(x);
+      int[] h = new int[6];
+      for (int o = 0; o < 6; o++) {
+        long acc = bias1[o];
+        for (int f = 0; f < 12; f++) {
+          acc += (long) x[f] * wt1[o * 12 + f];
+        }
+        h[o] = acc >= 0 ? 1 : -1;
+      }
+      assertArrayEquals(h, all.get("fc1"));
+      int[] y = new int[3];
+      for (int o = 0; o < 3; o++) {
+        int acc = 0;
+        for (int f = 0; f < 6; f++) {
+          acc += h[f] * wt2[o * 6 + f];
+        }
+        y[o] = Math.max(-128, Math.min(127, 2 * acc));
+      }
+      assertArrayEquals(y, all.get("fc2"));
+    }
+    // binary activations survive the manifest round trip, and test vectors hold exactly the engine's codes
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("vectors");
+    io.qat4j.inference.format.ExportWriter.write(dir.resolve("export"), m, List.of("npy", "c", "mem"));
+    ExportModel back = io.qat4j.inference.format.ExportReader.read(dir.resolve("export"));
+    assertEquals(m.manifest().layers(), back.manifest().layers());
+    assertTrue(back.manifest().layers().get(0).output().isBinary());
+    int[] x = random(r, 12, 0, 255);
+    io.qat4j.inference.TestVectors.write(dir.resolve("vectors"), e, List.of(x), new int[] {2});
+    assertArrayEquals(e.runAll(x).get("fc1"),
+        io.qat4j.inference.format.Npy.read(dir.resolve("vectors/0000/fc1.npy")).data());
+    List<String> mem = java.nio.file.Files.readAllLines(dir.resolve("vectors/0000/fc1.mem"));
+    assertEquals(7, mem.size());
+    for (int k = 0; k < 6; k++) {
+      assertEquals(e.runAll(x).get("fc1")[k] > 0 ? "1" : "0", mem.get(k + 1));
+    }
+    assertEquals(List.of("ff", "80"), List.of(io.qat4j.inference.format.HardwareFiles.word(-1, 8, false),
+        io.qat4j.inference.format.HardwareFiles.word(-128, 8, false)));
+  }
+
+  @Test
   void binaryLayerRejectsAnIntQuantizer() {
     ActivationSpec in = act(list(1, 2), 8, true, 1, 0);
     TensorSpec ws = TestModels.weights("w.npy", list(1, 2), 8, true, "int", 0);

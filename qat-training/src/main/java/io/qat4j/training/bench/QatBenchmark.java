@@ -3,7 +3,6 @@ package io.qat4j.training.bench;
 import io.qat4j.training.config.ExperimentConfig;
 import io.qat4j.training.data.DataSplits;
 import io.qat4j.training.model.ModelFactory;
-import io.qat4j.training.run.AtomicFiles;
 import io.qat4j.training.run.TrainingRun;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -25,6 +24,9 @@ import java.util.Map;
  * <p>Usage: {@code scripts/bench-qat [--iterations N] [--rounds R] [--out docs/benchmarks.md]}.
  */
 public final class QatBenchmark {
+    /** First line of a new benchmarks file. */
+    static final String TITLE = "# Benchmarks";
+
     private QatBenchmark() {
     }
 
@@ -105,15 +107,15 @@ public final class QatBenchmark {
                     m == 0 ? "-" : String.format(Locale.ROOT, "%+.1f%%", 100 * overhead)));
         }
         System.out.print(table);
-        String doc = "# Benchmarks\n\nMeasured on this project's 2-core build machine, CPU backend, OMP_NUM_THREADS="
-                + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)") + ", " + LocalDate.now() + ".\n\n"
-                + "## Quantization-aware training overhead (LeNet-5, MNIST, batch " + batch + ")\n\n"
+        String doc = "## Quantization-aware training overhead (LeNet-5, MNIST, batch " + batch + ")\n\n"
                 + "`scripts/bench-qat --iterations " + iterations + " --rounds " + rounds + "`: the three networks train on the "
                 + "same " + iterations + " batches, taking turns for " + rounds + " rounds after " + warmup
                 + " warm-up steps each; overhead is the extra time per training step against float32. CPU time is the training thread's own "
                 + "(with OMP_NUM_THREADS=1 ND4J computes on that thread), which other processes on the machine do not "
-                + "inflate; wall time is what a user waits.\n\n" + table;
-        AtomicFiles.writeString(out, doc);
+                + "inflate; wall time is what a user waits. Measured on this project's 2-core build machine, CPU "
+                + "backend, OMP_NUM_THREADS=" + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)") + ", "
+                + LocalDate.now() + ".\n\n" + table;
+        DocSections.write(out, TITLE, "bench-qat", doc);
         System.out.println("wrote " + out);
     }
 }

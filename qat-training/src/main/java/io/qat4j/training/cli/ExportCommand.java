@@ -9,7 +9,11 @@ import io.qat4j.training.export.ExportInfo;
 import io.qat4j.training.export.Exporter;
 import io.qat4j.training.run.RunDirectory;
 import io.qat4j.training.run.TrainingRun;
+import io.qat4j.training.data.DataSplits;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,6 +52,21 @@ final class ExportCommand implements Callable<Integer> {
                     + "'qat simulate', with a warning for layers that need more.")
     int accBits;
 
+    @Option(names = "--output-bits", defaultValue = "8", paramLabel = "N",
+            description = "Logit codes of the output layer: 2..16 bits, symmetric, scale = largest |logit| of the "
+                    + "fake-quant model on the calibration images / (2^(N-1)-1); or 32 for int32 logits at the "
+                    + "accumulator scale (default: ${DEFAULT-VALUE}).")
+    int outputBits;
+
+    @Option(names = "--rounding", defaultValue = "single", paramLabel = "single|gemmlowp",
+            description = "Requantization multiplier: single (one rounding of the exact 64-bit product) or gemmlowp "
+                    + "(TFLite's default two-rounding form) (default: ${DEFAULT-VALUE}).")
+    String rounding;
+
+    @Option(names = "--calibration", defaultValue = "2000", paramLabel = "N",
+            description = "Training images used to calibrate the logit scale (default: ${DEFAULT-VALUE}).")
+    int calibration;
+
     @Override
     public Integer call() throws Exception {
         if (!which.equals("best") && !which.equals("last")) {
@@ -62,6 +81,15 @@ final class ExportCommand implements Callable<Integer> {
         if (accBits < 2 || accBits > 32) {
             throw new UserException("--acc-bits " + accBits + " is not allowed; allowed: 2..32");
         }
+        if (outputBits != 32 && (outputBits < 2 || outputBits > 16)) {
+            throw new UserException("--output-bits " + outputBits + " is not allowed; allowed: 2..16 or 32");
+        }
+        if (!rounding.equals("single") && !rounding.equals("gemmlowp")) {
+            throw new UserException("--rounding " + rounding + " is not allowed; allowed: single, gemmlowp");
+        }
+        if (calibration < 1) {
+            throw new UserException("--calibration " + calibration + " is not allowed; allowed: >= 1 images");
+        }
         if (!Files.isDirectory(runDir)) {
             throw new UserException(runDir + " is not a directory; give a run directory of 'qat train'");
         }
@@ -73,15 +101,25 @@ final class ExportCommand implements Callable<Integer> {
         }
         String name = runDir.toAbsolutePath().normalize().getFileName().toString();
         String dataset = null;
+        ExperimentConfig cfg = null;
         if (Files.isRegularFile(dir.config())) {
-            ExperimentConfig cfg = ExperimentConfig.load(dir.config(), List.of());
+            cfg = ExperimentConfig.load(dir.config(), List.of());
             name = cfg.name();
             dataset = cfg.dataset().name();
         }
         MultiLayerNetwork net = TrainingRun.restoreModel(model);
         Exporter.Result r;
         try {
-            r = Exporter.export(net, name);
+            Exporter.OutputQuant oq = Exporter.OutputQuant.int32();
+            if (outputBits != 32) {
+                if (cfg == null) {
+                    throw new UserException(runDir + " has no config.yaml, so there are no calibration images for the "
+                            + "logit scale; use --output-bits 32");
+                }
+                oq = Exporter.OutputQuant.covering(outputBits, calibrationRange(net, cfg));
+            }
+            r = Exporter.export(net, name, Exporter.unitImageInput(Exporter.inputShape(net)), oq,
+                    rounding.equals("single"));
         } catch (IllegalArgumentException e) {
             throw new UserException("cannot export " + model + ": " + e.getMessage(), e);
         }
@@ -105,8 +143,28 @@ final class ExportCommand implements Callable<Integer> {
                         l.accumulatorBits(), accBits);
             }
         }
-        System.out.println("output: int32 logits at scale " + String.format(Locale.ROOT, "%.6g", m.outputLayer().output().scale())
-                + " (argmax = predicted class)");
+        System.out.printf(Locale.ROOT, "output: int%d logits at scale %.6g (argmax = predicted class)%n",
+                m.outputLayer().output().bits(), m.outputLayer().output().scale());
         return 0;
+    }
+
+    /** Largest |logit| of the fake-quant model over the first {@code calibration} training images (epoch-0 order). */
+    private double calibrationRange(MultiLayerNetwork net, ExperimentConfig cfg) {
+        DataSplits splits = TrainingRun.loadData(ExperimentConfig.load(new RunDirectory(runDir).config(),
+                List.of("dataset.validation=0")));
+        DataSetIterator it = splits.train(500, 0);
+        double max = 0;
+        int seen = 0;
+        while (it.hasNext() && seen < calibration) {
+            INDArray x = it.next().getFeatures();
+            int take = (int) Math.min(x.size(0), calibration - seen);
+            if (take < x.size(0)) {
+                x = x.get(NDArrayIndex.interval(0, take));
+            }
+            max = Math.max(max, Exporter.maxAbsLogit(net, x));
+            seen += take;
+        }
+        System.out.printf(Locale.ROOT, "calibrated the logit range on %d training images: max |logit| %.4f%n", seen, max);
+        return max;
     }
 }

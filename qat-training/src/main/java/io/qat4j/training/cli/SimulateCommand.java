@@ -10,6 +10,13 @@ import io.qat4j.training.UserException;
 import io.qat4j.training.config.ExperimentConfig;
 import io.qat4j.training.data.DataSplits;
 import io.qat4j.training.export.ExportInfo;
+import io.qat4j.inference.Quantization;
+import io.qat4j.inference.TestVectors;
+import io.qat4j.inference.engine.IntegerEngine;
+import io.qat4j.inference.format.ActivationSpec;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import io.qat4j.training.export.Exporter;
 import io.qat4j.training.export.Simulator;
 import io.qat4j.training.run.RunDirectory;
@@ -54,6 +61,22 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--acc-bits", paramLabel = "N", description = "Accumulator width, 2..32 (default: the export's, else 32).")
     Integer accBits;
 
+    @Option(names = "--reference", defaultValue = "float64", paramLabel = "float64|float32",
+            description = "Precision in which DL4J evaluates the fake-quant model for the comparison: float64 (the "
+                    + "model's exact values; default) or float32 (as it was trained, with float32 rounding near "
+                    + "quantization boundaries).")
+    String reference;
+
+    @Option(names = "--exported-biases",
+            description = "Evaluate the fake-quant model with the export's int32-rounded biases instead of its trained "
+                    + "float biases (shows how much of the remaining difference is bias rounding).")
+    boolean exportedBiases;
+
+    @Option(names = "--dump-vectors", defaultValue = "0", paramLabel = "N",
+            description = "Also write test vectors for the first N test images to EXPORT_DIR/vectors: the integer "
+                    + "input and every layer's integer output as .npy and .mem (default: none).")
+    int dumpVectors;
+
     @Option(names = "--overflow", defaultValue = "wrap", paramLabel = "wrap|saturate",
             description = "Narrow-accumulator overflow behavior (default: ${DEFAULT-VALUE}).")
     String overflow;
@@ -62,6 +85,12 @@ final class SimulateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!Files.isRegularFile(exportDir.resolve(ExportReader.MANIFEST))) {
             throw new UserException(exportDir + " has no " + ExportReader.MANIFEST + "; give a directory written by 'qat export'");
+        }
+        if (!reference.equals("float64") && !reference.equals("float32")) {
+            throw new UserException("--reference " + reference + " is not allowed; allowed: float64, float32");
+        }
+        if (dumpVectors < 0) {
+            throw new UserException("--dump-vectors " + dumpVectors + " is not allowed; use 0 (none) or a positive number");
         }
         if (limit < 0) {
             throw new UserException("--limit " + limit + " is not allowed; use 0 (all) or a positive number");
@@ -107,28 +136,34 @@ final class SimulateCommand implements Callable<Integer> {
             throw new UserException("cannot read export " + exportDir + ": " + e.getMessage(), e);
         }
         MultiLayerNetwork net = TrainingRun.restoreModel(model);
-        Exporter.Result reference;
+        if (reference.equals("float64")) {
+            net = net.convertDataType(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        }
+        if (exportedBiases) {
+            System.out.println("fake-quant model with the exported int32 biases of: "
+                    + Simulator.useExportedBiases(export, net));
+        }
+        Exporter.Result ref;
         try {
-            reference = Exporter.export(net, export.manifest().model());
+            ActivationSpec o = export.manifest().outputLayer().output();
+            ref = Exporter.export(net, export.manifest().model(), o.bits() == 32
+                    ? Exporter.OutputQuant.int32() : new Exporter.OutputQuant(o.bits(), o.scale()));
         } catch (IllegalArgumentException e) {
             throw new UserException("model " + model + " cannot be compared with the export: " + e.getMessage(), e);
         }
-        Simulator.Report r = Simulator.run(export, net, reference.dl4jSources(), splits.test(256), limit,
+        Simulator.Report r = Simulator.run(export, net, ref.dl4jSources(), splits.test(256), limit,
                 new EngineConfig(bits, mode));
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValue(exportDir.resolve("simulate.json").toFile(), r);
 
-        System.out.printf(Locale.ROOT, "%s vs %s on %d test images (accumulators %d bits, %s):%n", exportDir, model,
-                r.examples(), r.accumulatorBits(), r.overflow());
+        System.out.printf(Locale.ROOT, "%s vs %s (%s) on %d test images (accumulators %d bits, %s):%n", exportDir,
+                model, reference, r.examples(), r.accumulatorBits(), r.overflow());
         System.out.printf(Locale.ROOT, "  engine accuracy       %.2f%%%n", 100 * r.engineAccuracy());
         System.out.printf(Locale.ROOT, "  fake-quant accuracy   %.2f%%%n", 100 * r.fakeQuantAccuracy());
         System.out.printf(Locale.ROOT, "  top-1 agreement       %.3f%%%n", 100 * r.top1Agreement());
-        System.out.printf(Locale.ROOT, "  output codes (int32 logits, scale %.4g): max |diff| %d LSB, mean %.3f LSB, "
-                + "within 1 LSB %.3f%%%n", r.outputScale(), r.outputMaxAbsDiffLsb(), r.outputMeanAbsDiffLsb(),
-                100 * r.outputWithin1LsbFraction());
-        System.out.printf(Locale.ROOT, "  logits at an 8-bit scale (%.4g = max|logit|/127): max |diff| %d LSB, within 1 LSB "
-                + "%.3f%%, identical %.3f%%%n", r.logits8Scale(), r.logits8MaxAbsDiffLsb(),
-                100 * r.logits8Within1LsbFraction(), 100 * r.logits8IdenticalFraction());
+        System.out.printf(Locale.ROOT, "  output codes (int%d logits, scale %.4g): max |diff| %d LSB, mean %.4f LSB, "
+                + "within 1 LSB %.3f%%, identical %.3f%%%n", r.outputBits(), r.outputScale(), r.outputMaxAbsDiffLsb(),
+                r.outputMeanAbsDiffLsb(), 100 * r.outputWithin1LsbFraction(), 100 * r.outputIdenticalFraction());
         System.out.printf(Locale.ROOT, "  engine speed          %.0f images/s%n", r.engineImagesPerSecond());
         System.out.printf(Locale.ROOT, "  %-12s %-9s %-12s %10s %10s %8s %10s%n", "layer", "op", "vs DL4J", "identical",
                 "<=1 LSB", "max LSB", "mean LSB");
@@ -144,6 +179,26 @@ final class SimulateCommand implements Callable<Integer> {
                     a.overflows(), a.bitsSeen(), a.bitsNeeded());
         }
         System.out.println("wrote " + exportDir.resolve("simulate.json"));
+        if (dumpVectors > 0) {
+            List<int[]> inputs = new ArrayList<>();
+            List<Integer> labels = new ArrayList<>();
+            DataSetIterator it = splits.test(256);
+            while (it.hasNext() && inputs.size() < dumpVectors) {
+                DataSet ds = it.next();
+                INDArray x = ds.getFeatures();
+                int batch = (int) x.size(0);
+                float[][] xs = x.reshape('c', batch, x.length() / batch).toFloatMatrix();
+                long[] y = ds.getLabels().argMax(1).toLongVector();
+                for (int b = 0; b < batch && inputs.size() < dumpVectors; b++) {
+                    inputs.add(Quantization.quantizeInput(xs[b], export.manifest().input()));
+                    labels.add((int) y[b]);
+                }
+            }
+            Path vectors = exportDir.resolve("vectors");
+            TestVectors.write(vectors, new IntegerEngine(export, new EngineConfig(bits, mode)), inputs,
+                    labels.stream().mapToInt(Integer::intValue).toArray());
+            System.out.println("wrote test vectors of " + inputs.size() + " test images to " + vectors);
+        }
         return 0;
     }
 }

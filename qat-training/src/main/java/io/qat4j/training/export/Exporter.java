@@ -42,6 +42,7 @@ import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationHardTanH;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
@@ -66,21 +67,31 @@ import java.util.Map;
  *   <li>Input: image pixels x/255 are uint8 codes q = x·255 with scale s_x = 1/255, zero point 0.</li>
  *   <li>Weights of a conv / dense layer: the codes of the layer's weight quantizer (its
  *       {@link QuantResult#codes()}) with its per-channel scales s_w[c] and zero points; DL4J's dense layout
- *       [nIn, nOut] is transposed to [O, F]. Batch normalization that follows the layer is folded into float
- *       weights and bias first ({@link BatchNormFold#fold}), then the folded weights are quantized.</li>
+ *       [nIn, nOut] is transposed to [O, F]. Binary and ternary weights give binary_ / ternary_ ops (codes
+ *       +-1 / 0, scale alpha[c]). Batch normalization that follows the layer is folded after quantization:
+ *       g = γ/sqrt(σ²+ε) multiplies the per-channel scale, the bias becomes g·(b − μ) + β; the codes stay
+ *       those of the fake-quant weights, so the fold is exact. A channel with g &lt; 0 has its codes negated
+ *       and a positive scale.</li>
  *   <li>Bias: int32 b_q[c] = round(b[c] / (s_x·s_w[c])) (eq. 10 and §2.4).</li>
  *   <li>Output scale s_y and zero point z_y: those of the next quantized activation site (a
  *       {@link QuantActivation} after optional ReLU / max pooling, or the layer's own output site), computed
  *       by that site's quantizer from its observer's (min, max), exactly as the fake-quant model does.</li>
  *   <li>Requantization per output channel: M[c] = s_x·s_w[c] / s_y (eq. 5), encoded with
- *       {@link Requantizer#requant} (an int32 multiplier and a right shift, or a pure shift).</li>
- *   <li>ReLU is folded into the clamp [max(z_y, qmin), qmax].</li>
+ *       {@link Requantizer#requant} (an int32 multiplier and a right shift, or a pure shift). By default the
+ *       multiplier is applied with one rounding of the exact 64-bit product ("single_round_multiplier"), which
+ *       reproduces the fake-quant model's rounding of the real product; gemmlowp's two-rounding form is an option.</li>
+ *   <li>ReLU is folded into the clamp [max(z_y, qmin), qmax], hard tanh into [z_y + rint(-1/s_y), z_y + rint(1/s_y)].</li>
+ *   <li>A binary activation site (sign, BNN) makes the layer output codes +-1: y = acc &gt;= 0 ? +1 : -1 with the
+ *       int32 bias floor(b / (s_x·s_w[c])), which is exactly sign(x) of the real pre-activation for an integer
+ *       acc (requant kind "sign").</li>
  *   <li>Max pooling is kept after the requantization: max pooling commutes with the monotone requantization,
  *       and the fake-quant model quantizes after the pool.</li>
  *   <li>Flattening of convolutional activations is in C, H, W order (DL4J's CnnToFeedForward).</li>
- *   <li>The output layer (float output site, softmax or identity) yields int32 logits at the common scale
- *       s_out = s_x·min_c s_w[c] without clamping: M[c] = s_w[c] / min_c s_w[c] &ge; 1, so the accumulator
- *       a[c] at scale s_x·s_w[c] (bias included) is only rescaled; logit[c] = q[c]·s_out.</li>
+ *   <li>The output layer (float output site, softmax or identity) yields logits: with {@link OutputQuant#int32()}
+ *       int32 logits at the common scale s_out = s_x·min_c s_w[c] without clamping (M[c] = s_w[c] / min_c s_w[c]
+ *       &ge; 1, so the accumulator a[c] at scale s_x·s_w[c], bias included, is only rescaled); with an N-bit
+ *       {@link OutputQuant} signed N-bit codes at its scale (as a symmetric output quantizer calibrated on
+ *       training images would give).</li>
  * </ul>
  * Unsupported layers (or float sites where integers are needed) raise {@link IllegalArgumentException}
  * naming the layer and what is supported.
@@ -88,9 +99,10 @@ import java.util.Map;
 public final class Exporter {
 
   /** What the exporter supports, for error messages. */
-  public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantOutput with int or fixed weights, "
-      + "QuantActivation with a per-tensor int or fixed spec, SubsamplingLayer (max), ActivationLayer (relu, "
-      + "identity), BatchNormalization after a conv / dense layer, DropoutLayer (ignored at inference)";
+  public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantOutput with int, fixed, binary or ternary "
+      + "weights, QuantActivation with a per-tensor int or fixed spec or binary, SubsamplingLayer (max), "
+      + "ActivationLayer (relu, hardtanh, identity), BatchNormalization after a conv / dense layer, DropoutLayer "
+      + "(ignored at inference)";
 
   /** Scale of 8-bit image inputs x/255. */
   public static final double UNIT_IMAGE_SCALE = 1.0 / 255.0;
@@ -102,6 +114,38 @@ public final class Exporter {
    */
   public record Result(ExportModel model, Map<String, Integer> dl4jSources) {}
 
+  /**
+   * How the output layer's logits are exported: {@code bits} 32 keeps the int32 accumulator scale; 2..16 bits give
+   * symmetric signed codes at {@code scale}.
+   */
+  public record OutputQuant(int bits, double scale) {
+    /** Validates the fields. */
+    public OutputQuant {
+      if (bits != 32 && (bits < 2 || bits > 16)) {
+        throw new IllegalArgumentException("output bits " + bits + " not allowed; allowed: 2..16 or 32");
+      }
+      if (bits != 32 && !(scale > 0 && Double.isFinite(scale))) {
+        throw new IllegalArgumentException("output scale " + scale + " not allowed; allowed: finite > 0");
+      }
+    }
+
+    /** int32 logits at the accumulator scale. */
+    public static OutputQuant int32() {
+      return new OutputQuant(32, Double.NaN);
+    }
+
+    /** Symmetric N-bit logits covering [-maxAbs, maxAbs]: scale = maxAbs / (2^(N-1) - 1). */
+    public static OutputQuant covering(int bits, double maxAbs) {
+      if (bits == 32) {
+        return int32();
+      }
+      if (!(maxAbs > 0 && Double.isFinite(maxAbs))) {
+        throw new IllegalArgumentException("logit range " + maxAbs + " not allowed; allowed: finite > 0");
+      }
+      return new OutputQuant(bits, maxAbs / ((1 << (bits - 1)) - 1));
+    }
+  }
+
   private Exporter() {}
 
   /** Input quantization of unit-scaled 8-bit images: uint8, scale 1/255, zero point 0. */
@@ -109,14 +153,37 @@ public final class Exporter {
     return ActivationSpec.of(shape, 8, false, UNIT_IMAGE_SCALE, 0);
   }
 
-  /** Exports a network whose input is unit-scaled 8-bit images ({@link #unitImageInput}). */
+  /** Exports a network whose input is unit-scaled 8-bit images ({@link #unitImageInput}), int32 logits. */
   public static Result export(MultiLayerNetwork net, String modelName) {
-    return export(net, modelName, unitImageInput(inputShape(net)));
+    return export(net, modelName, unitImageInput(inputShape(net)), OutputQuant.int32());
   }
 
-  /** Exports a network with the given input quantization. */
-  public static Result export(MultiLayerNetwork net, String modelName, ActivationSpec input) {
-    return new Exporter.Run(net, input).run(modelName);
+  /** Exports a network whose input is unit-scaled 8-bit images with the given logit quantization. */
+  public static Result export(MultiLayerNetwork net, String modelName, OutputQuant output) {
+    return export(net, modelName, unitImageInput(inputShape(net)), output);
+  }
+
+  /** Exports a network with the given input and logit quantization. */
+  public static Result export(MultiLayerNetwork net, String modelName, ActivationSpec input, OutputQuant output) {
+    return export(net, modelName, input, output, true);
+  }
+
+  /**
+   * Exports a network with the given input and logit quantization; {@code singleRound} chooses requantization of kind
+   * "single_round_multiplier" (one rounding of the exact product; the default) over gemmlowp's "multiplier" (two
+   * roundings, bit-exact with TFLite's default kernels).
+   */
+  public static Result export(MultiLayerNetwork net, String modelName, ActivationSpec input, OutputQuant output,
+      boolean singleRound) {
+    return new Exporter.Run(net, input, output, singleRound).run(modelName);
+  }
+
+  /**
+   * The largest |logit| of the fake-quant model over {@code x} (a calibration batch), for
+   * {@link OutputQuant#covering}.
+   */
+  public static double maxAbsLogit(MultiLayerNetwork net, INDArray x) {
+    return fakeQuantLogits(net, net.feedForward(x, false)).amaxNumber().doubleValue();
   }
 
   /**
@@ -211,6 +278,8 @@ public final class Exporter {
     private final MultiLayerNetwork net;
     private final MultiLayerConfiguration conf;
     private final ActivationSpec input;
+    private final OutputQuant outputQuant;
+    private final boolean singleRound;
     private final List<LayerSpec> layers = new ArrayList<>();
     private final Map<String, IntTensor> tensors = new HashMap<>();
     private final Map<String, Integer> sources = new LinkedHashMap<>();
@@ -220,10 +289,12 @@ public final class Exporter {
     /** A conv / dense layer whose output quantization is not known yet. */
     private Pending pending;
 
-    Run(MultiLayerNetwork net, ActivationSpec input) {
+    Run(MultiLayerNetwork net, ActivationSpec input, OutputQuant outputQuant, boolean singleRound) {
+      this.singleRound = singleRound;
       this.net = net;
       this.conf = net.getLayerWiseConfigurations();
       this.input = input;
+      this.outputQuant = outputQuant;
       this.currentAct = input;
     }
 
@@ -239,37 +310,30 @@ public final class Exporter {
         } else if (l instanceof QuantActivation qa) {
           if (pending == null) {
             throw new IllegalArgumentException("layer " + name + " (QuantActivation) must follow a conv / dense layer "
-                + "(through ReLU / max pooling) whose output site is float; requantizing an already quantized "
-                + "activation is not supported");
+                + "(through an activation / max pooling) whose output site is float; requantizing an already "
+                + "quantized activation is not supported");
           }
-          boolean relu = activationKind(name, qa.getActivationFn());
-          pending.relu |= relu;
+          pending.clip(name, qa.getActivationFn());
           resolve(qa.spec(), net.getLayer(i).getParam(QuantParamInitializer.OUTPUT_STATE_KEY), name);
         } else if (l instanceof SubsamplingLayer s) {
           pool(i, name, s);
         } else if (l instanceof ActivationLayer a) {
-          boolean relu = activationKind(name, a.getActivationFn());
           if (pending != null) {
-            pending.relu |= relu; // ReLU commutes with max pooling, so it may also come after a pool
+            // The activations allowed here are monotone, so they commute with max pooling and may come after a pool.
+            pending.clip(name, a.getActivationFn());
             if (pending.pools.isEmpty()) {
               pending.source = i;
             }
-          } else if (relu) {
-            int lo = Math.max(currentAct.zeroPoint(), currentAct.qmin());
-            emit(LayerSpec.builder(name, "relu", current).inputShapes(currentAct.shape()).output(currentAct)
-                .clamp(lo, currentAct.qmax()).build(), i);
+          } else {
+            activationOnCodes(i, name, a.getActivationFn());
           }
         } else if (l instanceof BatchNormalization) {
-          if (pending == null || !pending.pools.isEmpty() || pending.relu || pending.folded) {
+          if (pending == null || !pending.pools.isEmpty() || pending.clipped() || pending.folded) {
             throw new IllegalArgumentException("layer " + name + " (BatchNormalization) can only be exported directly "
                 + "after a conv / dense layer with identity activation, to be folded into it");
           }
-          BatchNormFold.Stats st = BatchNormFold.Stats.of(
-              (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(i));
-          BatchNormFold.Folded f = BatchNormFold.fold(pending.w, pending.b, st, pending.wAxis);
-          pending.w = f.weights();
-          pending.b = f.bias();
-          pending.folded = true;
+          pending.foldBatchNorm(BatchNormFold.Stats.of(
+              (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(i)));
           pending.source = i;
         } else if (l instanceof DropoutLayer) {
           continue;
@@ -297,18 +361,23 @@ public final class Exporter {
       }
     }
 
-    /** True for ReLU, false for identity; anything else is rejected. */
-    private static boolean activationKind(String name, IActivation a) {
-      if (a == null || a instanceof ActivationIdentity) {
-        return false;
+    /** An activation layer on already quantized codes: ReLU or hard tanh become a clamp of the codes. */
+    private void activationOnCodes(int i, String name, IActivation a) {
+      double[] range = clipRange(name, a);
+      if (range == null) {
+        return;
       }
-      if (a instanceof ActivationReLU r && (r.getMax() == null || Double.isInfinite(r.getMax()))
-          && (r.getThreshold() == null || r.getThreshold() == 0) && (r.getNegativeSlope() == null
-          || r.getNegativeSlope() == 0)) {
-        return true;
+      if (currentAct.isBinary()) {
+        if (range[0] == -1 && currentAct.scale() <= 1) {
+          return; // hard tanh leaves +-scale alone
+        }
+        throw new IllegalArgumentException("layer " + name + ": activation " + a + " on binary codes not supported");
       }
-      throw new IllegalArgumentException("layer " + name + ": activation " + a + " not supported; allowed: relu, "
-          + "identity (softmax on the output layer)");
+      int lo = codeBound(range[0], currentAct, currentAct.qmin());
+      int hi = codeBound(range[1], currentAct, currentAct.qmax());
+      String op = range[0] == 0 && Double.isInfinite(range[1]) ? "relu" : "clamp";
+      emit(LayerSpec.builder(name, op, current).inputShapes(currentAct.shape()).output(currentAct)
+          .clamp(lo, hi).build(), i);
     }
 
     private void startWeighted(int i, String name, Layer l, boolean last) {
@@ -318,9 +387,9 @@ public final class Exporter {
             + " not supported; the export takes the previous layer's codes as input (input site must be float)");
       }
       QuantSpec ws = s.weights();
-      if (ws.kind() != QuantKind.INT && ws.kind() != QuantKind.FIXED) {
+      if (!WEIGHT_KINDS.contains(ws.kind())) {
         throw new IllegalArgumentException("layer " + name + ": weight spec " + ws + " not supported; allowed: int, "
-            + "fixed (per tensor or per channel)");
+            + "fixed (per tensor or per channel), binary, ternary");
       }
       if (ws.granularity() != Granularity.TENSOR && ws.granularity() != Granularity.CHANNEL) {
         throw new IllegalArgumentException("layer " + name + ": weight spec " + ws + " not supported; allowed: per "
@@ -338,9 +407,6 @@ public final class Exporter {
       p.in = currentAct;
       p.inName = current;
       p.wSpec = ws;
-      p.w = impl.getParam("W").dup();
-      INDArray b = impl.paramTable().get("b");
-      p.b = b == null ? null : b.dup().reshape(b.length());
       IActivation act = ((BaseLayer) l).getActivationFn();
       if (l instanceof QuantConv2D c) {
         if (currentAct.shape().size() != 4) {
@@ -357,7 +423,6 @@ public final class Exporter {
         List<Integer> in = currentAct.shape();
         p.outShape = List.of(1, (int) c.getNOut(), outSize(in.get(2), p.kernel[0], p.stride[0], p.padding[0],
             p.dilation[0]), outSize(in.get(3), p.kernel[1], p.stride[1], p.padding[1], p.dilation[1]));
-        p.relu = activationKind(name, act);
       } else {
         if (currentAct.shape().size() == 4) {
           flatten(name, i);
@@ -368,20 +433,21 @@ public final class Exporter {
         p.op = "dense";
         p.wAxis = 1;
         p.outShape = List.of(1, (int) nOut);
-        if (l instanceof QuantOutput) {
-          if (!last) {
-            throw new IllegalArgumentException("layer " + name + " (QuantOutput) must be the last layer");
-          }
-          if (!(act instanceof ActivationSoftmax || act instanceof ActivationIdentity)) {
-            throw new IllegalArgumentException("layer " + name + ": output activation " + act + " not supported; "
-                + "allowed: softmax, identity (the export yields logits)");
-          }
-          pending = p;
-          emitLogits();
-          return;
-        }
-        p.relu = activationKind(name, act);
       }
+      p.quantizeWeights(impl.getParam("W"), impl.paramTable().get("b"));
+      if (l instanceof QuantOutput) {
+        if (!last) {
+          throw new IllegalArgumentException("layer " + name + " (QuantOutput) must be the last layer");
+        }
+        if (!(act instanceof ActivationSoftmax || act instanceof ActivationIdentity)) {
+          throw new IllegalArgumentException("layer " + name + ": output activation " + act + " not supported; "
+              + "allowed: softmax, identity (the export yields logits)");
+        }
+        pending = p;
+        emitLogits();
+        return;
+      }
+      p.clip(name, act);
       pending = p;
       if (!s.output().isFloat()) {
         resolve(s.output(), impl.getParam(QuantParamInitializer.OUTPUT_STATE_KEY), name);
@@ -395,8 +461,7 @@ public final class Exporter {
             + "DL4J's NCHW CnnToFeedForward preprocessor, got " + pre);
       }
       List<Integer> s = currentAct.shape();
-      ActivationSpec out = ActivationSpec.of(List.of(1, s.get(1) * s.get(2) * s.get(3)), currentAct.bits(),
-          currentAct.signed(), currentAct.scale(), currentAct.zeroPoint());
+      ActivationSpec out = currentAct.withShape(List.of(1, s.get(1) * s.get(2) * s.get(3)));
       emit(LayerSpec.builder(name + "_flatten", "flatten", current).inputShapes(currentAct.shape()).output(out).build(),
           null);
     }
@@ -430,8 +495,7 @@ public final class Exporter {
     }
 
     private void emitPool(Pool p, ActivationSpec inAct) {
-      ActivationSpec out = ActivationSpec.of(p.outShape, inAct.bits(), inAct.signed(), inAct.scale(),
-          inAct.zeroPoint());
+      ActivationSpec out = inAct.withShape(p.outShape);
       emit(LayerSpec.builder(p.name, "max_pool", current).inputShapes(inAct.shape()).output(out)
           .kernel(p.kernel[0], p.kernel[1]).stride(p.stride[0], p.stride[1])
           .padding(p.padding[0], p.padding[1], p.padding[0], p.padding[1]).dilation(p.dilation[0], p.dilation[1])
@@ -449,29 +513,33 @@ public final class Exporter {
       return Math.floorDiv(in + 2 * pad - d * (k - 1) - 1, s) + 1;
     }
 
-    /** Quantized weights of the pending layer: codes in the engine's layout, per-channel scales and zero points. */
-    private QuantResult quantizeWeights() {
-      int axis = pending.wSpec.granularity() == Granularity.TENSOR ? -1 : pending.wAxis;
-      return Quantizers.of(pending.wSpec).forward(pending.w, new QuantContext(axis, null, null, 0L, false));
-    }
-
     /** Emits the pending layer with the output quantization of {@code spec} (and its buffered pools). */
     private void resolve(QuantSpec spec, INDArray state, String siteLayer) {
       Pending p = pending;
       List<Integer> last = p.pools.isEmpty() ? p.outShape : p.pools.get(p.pools.size() - 1).outShape;
-      ActivationSpec out = activation(siteLayer, spec, state, p.outShape);
-      int qmin = Math.max(out.qmin(), spec.qmin());
-      int lo = p.relu ? Math.max(out.zeroPoint(), qmin) : qmin;
-      int hi = Math.min(out.qmax(), spec.qmax());
-      QuantResult wq = quantizeWeights();
-      double[] sw = perChannel(wq.scale(), p.outShape.get(1));
-      double[] reals = new double[sw.length];
-      for (int c = 0; c < sw.length; c++) {
-        reals[c] = p.in.scale() * sw[c] / out.scale();
+      double[] reals = new double[p.sw.length];
+      if (spec.kind() == QuantKind.BINARY) {
+        if (spec.scaled()) {
+          throw new IllegalArgumentException("layer " + siteLayer + ": activation spec " + spec + " scales each batch "
+              + "by its mean |x|, which has no fixed integer form; use binary (no scale) for activations");
+        }
+        if (p.clipLo >= 0) {
+          throw new IllegalArgumentException("layer " + siteLayer + ": binary activation after ReLU is constant +1");
+        }
+        double scale = Quantizers.of(spec).forward(Nd4j.ones(DataType.FLOAT, 1, 1),
+            new QuantContext(-1, null, null, 0L, false)).output().getDouble(0);
+        emitWeighted(p, Requant.sign(), ActivationSpec.binary(p.outShape, scale), -1, 1);
+      } else {
+        ActivationSpec out = activation(siteLayer, spec, state, p.outShape);
+        int lo = Math.max(codeBound(p.clipLo, out, out.qmin()), spec.qmin());
+        int hi = Math.min(codeBound(p.clipHi, out, out.qmax()), spec.qmax());
+        for (int c = 0; c < reals.length; c++) {
+          reals[c] = p.in.scale() * Math.abs(p.sw[c]) / out.scale();
+        }
+        emitWeighted(p, Requantizer.requant(singleRound, reals), out, lo, hi);
       }
-      emitWeighted(p, wq, sw, Requantizer.requant(reals), out, lo, hi);
       pending = null;
-      ActivationSpec act = out;
+      ActivationSpec act = currentAct;
       for (Pool pool : p.pools) {
         emitPool(pool, act);
         act = currentAct;
@@ -481,82 +549,108 @@ public final class Exporter {
       }
     }
 
-    /** Emits the output layer: int32 logits at scale s_x·min_c s_w[c]. */
+    /**
+     * Emits the output layer: int32 logits at scale s_x·min_c s_w[c] (no rounding beyond the bias), or N-bit
+     * logits at the given scale.
+     */
     private void emitLogits() {
       Pending p = pending;
-      QuantResult wq = quantizeWeights();
-      double[] sw = perChannel(wq.scale(), p.outShape.get(1));
-      double minSw = Double.MAX_VALUE;
-      for (double s : sw) {
-        minSw = Math.min(minSw, s);
+      double[] reals = new double[p.sw.length];
+      if (outputQuant.bits() == 32) {
+        double minSw = Double.MAX_VALUE;
+        for (double s : p.sw) {
+          minSw = Math.min(minSw, Math.abs(s));
+        }
+        double sOut = p.in.scale() * minSw;
+        for (int c = 0; c < reals.length; c++) {
+          reals[c] = p.in.scale() * Math.abs(p.sw[c]) / sOut;
+        }
+        ActivationSpec out = ActivationSpec.of(p.outShape, 32, true, sOut, 0);
+        emitWeighted(p, Requantizer.multipliers(singleRound, reals), out, out.qmin(), out.qmax());
+      } else {
+        ActivationSpec out = ActivationSpec.of(p.outShape, outputQuant.bits(), true, outputQuant.scale(), 0);
+        for (int c = 0; c < reals.length; c++) {
+          reals[c] = p.in.scale() * Math.abs(p.sw[c]) / out.scale();
+        }
+        emitWeighted(p, Requantizer.requant(singleRound, reals), out, out.qmin(), out.qmax());
       }
-      double sOut = p.in.scale() * minSw;
-      double[] reals = new double[sw.length];
-      for (int c = 0; c < sw.length; c++) {
-        reals[c] = p.in.scale() * sw[c] / sOut;
-      }
-      ActivationSpec out = ActivationSpec.of(p.outShape, 32, true, sOut, 0);
-      emitWeighted(p, wq, sw, Requantizer.multipliers(reals), out, out.qmin(), out.qmax());
       sources.remove(p.name);
       pending = null;
     }
 
-    private void emitWeighted(Pending p, QuantResult wq, double[] sw, Requant requant, ActivationSpec out, int lo,
-        int hi) {
+    private void emitWeighted(Pending p, Requant requant, ActivationSpec out, int lo, int hi) {
       int channels = p.outShape.get(1);
-      INDArray codes = p.op.equals("dense") ? wq.codes().transpose() : wq.codes();
-      codes = codes.castTo(DataType.DOUBLE).dup('c');
-      double[] cd = codes.data().asDouble();
-      int[] wCodes = new int[cd.length];
-      for (int k = 0; k < cd.length; k++) {
-        wCodes[k] = (int) Math.round(cd[k]);
-      }
-      List<Integer> wShape = new ArrayList<>();
-      for (long d : codes.shape()) {
-        wShape.add((int) d);
-      }
-      double[] zw = perChannel(wq.zeroPoint(), channels);
+      boolean sign = Requant.SIGN.equals(requant.kind());
+      int[] wCodes = p.codes.clone();
+      int perChannel = wCodes.length / channels;
       List<Double> swList = new ArrayList<>();
       List<Integer> zwList = new ArrayList<>();
       boolean zeroWeightsZp = true;
-      for (int c = 0; c < channels; c++) {
-        swList.add(sw[c]);
-        zwList.add((int) Math.round(zw[c]));
-        zeroWeightsZp &= zw[c] == 0;
-      }
       QuantSpec ws = p.wSpec;
-      TensorSpec wSpec = new TensorSpec(p.name + ".weight.npy", wShape, Formats.dtypeFor(ws.bits(), ws.signed()),
-          ws.bits(), ws.signed(), ws.kind().specName(), 0, swList, zwList, null);
-      tensors.put(wSpec.file(), IntTensor.of(wShape, wCodes));
+      for (int c = 0; c < channels; c++) {
+        double sc = p.sw[c];
+        if (sc < 0) {
+          // A negative folded scale (BN with gamma < 0): negate the channel's codes so that every scale is positive.
+          if (p.zw[c] != 0) {
+            throw new IllegalArgumentException("layer " + p.name + ": channel " + c + " has a negative folded scale "
+                + "and weight zero point " + p.zw[c] + "; negating its codes needs zero point 0");
+          }
+          for (int k = c * perChannel; k < (c + 1) * perChannel; k++) {
+            wCodes[k] = -wCodes[k];
+            if (wCodes[k] > ws.qmax()) {
+              throw new IllegalArgumentException("layer " + p.name + ": channel " + c + " has a negative folded scale "
+                  + "and the code " + (-wCodes[k]) + ", whose negation does not fit " + ws
+                  + "; use a narrow (symmetric) weight range");
+            }
+          }
+          sc = -sc;
+        }
+        swList.add(sc);
+        zwList.add(p.zw[c]);
+        zeroWeightsZp &= p.zw[c] == 0;
+      }
+      String kind = ws.kind().specName();
+      int wBits = ws.kind() == QuantKind.BINARY ? 1 : ws.kind() == QuantKind.TERNARY ? 2 : ws.bits();
+      boolean wSigned = ws.kind() == QuantKind.BINARY || ws.kind() == QuantKind.TERNARY || ws.signed();
+      TensorSpec wSpec = new TensorSpec(p.name + ".weight.npy", p.wShape, Formats.dtypeFor(Math.max(wBits, 2), wSigned),
+          wBits, wSigned, kind, 0, swList, zwList, null);
+      tensors.put(wSpec.file(), IntTensor.of(p.wShape, wCodes));
 
       TensorSpec bSpec = null;
-      if (p.b != null) {
-        double[] bf = p.b.castTo(DataType.DOUBLE).dup().data().asDouble();
+      if (p.bias != null) {
         int[] bq = new int[channels];
         List<Double> bScale = new ArrayList<>();
         for (int c = 0; c < channels; c++) {
-          double s = p.in.scale() * sw[c];
-          long v = Math.round(bf[c] / s);
-          if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
-            throw new IllegalArgumentException("layer " + p.name + ": bias " + bf[c] + " of channel " + c
+          double s = p.in.scale() * swList.get(c);
+          double v = p.bias[c] / s;
+          // Sign outputs compare acc + b with 0 for an integer acc: floor(b) keeps that comparison exact.
+          double q = sign ? Math.floor(v) : Math.rint(v);
+          if (!(q <= Integer.MAX_VALUE && q >= Integer.MIN_VALUE)) {
+            throw new IllegalArgumentException("layer " + p.name + ": bias " + p.bias[c] + " of channel " + c
                 + " does not fit int32 at scale " + s);
           }
-          bq[c] = (int) v;
+          bq[c] = (int) q;
           bScale.add(s);
         }
         bSpec = new TensorSpec(p.name + ".bias.npy", List.of(channels), "int32", 32, true, "bias", 0, bScale,
             Collections.nCopies(channels, 0), null);
         tensors.put(bSpec.file(), IntTensor.of(List.of(channels), bq));
       }
-      int fanIn = 1;
-      for (int k = 1; k < wShape.size(); k++) {
-        fanIn *= wShape.get(k);
+      int fanIn = perChannel;
+      if (p.op.equals("conv2d") && p.wShape.size() == 4) {
+        fanIn = p.wShape.get(1) * p.wShape.get(2) * p.wShape.get(3);
       }
-      int accBits = AccumulatorWidth.required(
-          AccumulatorWidth.operandBits(p.in.bits(), p.in.signed(), p.in.zeroPoint()),
-          AccumulatorWidth.operandBits(ws.bits(), ws.signed(), zeroWeightsZp ? 0 : 1), fanIn, bSpec != null);
-      LayerSpec.Builder b = LayerSpec.builder(p.name, p.op, p.inName).inputShapes(p.in.shape()).output(out)
-          .weights(wSpec).requant(requant).clamp(lo, hi).accumulatorBits(accBits);
+      boolean signWeights = ws.kind() == QuantKind.BINARY || ws.kind() == QuantKind.TERNARY;
+      int inBits = p.in.isBinary() ? 1 : AccumulatorWidth.operandBits(p.in.bits(), p.in.signed(), p.in.zeroPoint());
+      int accBits = AccumulatorWidth.required(inBits + (p.in.isBinary() ? 1 : 0),
+          signWeights ? 1 : AccumulatorWidth.operandBits(wBits, wSigned, zeroWeightsZp ? 0 : 1), fanIn,
+          bSpec != null);
+      String op = signWeights ? ws.kind().specName() + "_" + p.op : p.op;
+      LayerSpec.Builder b = LayerSpec.builder(p.name, op, p.inName).inputShapes(p.in.shape()).output(out)
+          .weights(wSpec).requant(requant).accumulatorBits(accBits);
+      if (!sign) {
+        b.clamp(lo, hi);
+      }
       if (bSpec != null) {
         b.bias(bSpec);
       }
@@ -565,19 +659,6 @@ public final class Exporter {
             .padding(p.padding[0], p.padding[1], p.padding[0], p.padding[1]).dilation(p.dilation[0], p.dilation[1]);
       }
       emit(b.build(), p.source);
-    }
-
-    private static double[] perChannel(INDArray v, int channels) {
-      double[] d = v.castTo(DataType.DOUBLE).dup().data().asDouble();
-      if (d.length == channels) {
-        return d;
-      }
-      if (d.length == 1) {
-        double[] out = new double[channels];
-        java.util.Arrays.fill(out, d[0]);
-        return out;
-      }
-      throw new IllegalStateException("expected 1 or " + channels + " quantization parameters, got " + d.length);
     }
 
     private void emit(LayerSpec spec, Integer source) {
@@ -590,6 +671,43 @@ public final class Exporter {
     }
   }
 
+  /** Weight kinds the export writes. */
+  private static final java.util.Set<QuantKind> WEIGHT_KINDS =
+      java.util.EnumSet.of(QuantKind.INT, QuantKind.FIXED, QuantKind.BINARY, QuantKind.TERNARY);
+
+  /**
+   * The code of a real clip bound at an activation quantization, clamp(rint(bound/s) + z) (the quantizer maps a
+   * clipped value there; rounding is monotone, so clipping before quantizing equals clamping the codes); an infinite
+   * bound gives {@code dflt}.
+   */
+  static int codeBound(double bound, ActivationSpec act, int dflt) {
+    if (Double.isInfinite(bound)) {
+      return dflt;
+    }
+    double q = Math.rint(bound / act.scale()) + act.zeroPoint();
+    return (int) Math.max(act.qmin(), Math.min(act.qmax(), q));
+  }
+
+  /**
+   * The clip range [lo, hi] of a supported activation: ReLU [0, inf), hard tanh [-1, 1]; null for identity; anything
+   * else is rejected.
+   */
+  static double[] clipRange(String name, IActivation a) {
+    if (a == null || a instanceof ActivationIdentity) {
+      return null;
+    }
+    if (a instanceof ActivationReLU r && (r.getMax() == null || Double.isInfinite(r.getMax()))
+        && (r.getThreshold() == null || r.getThreshold() == 0) && (r.getNegativeSlope() == null
+        || r.getNegativeSlope() == 0)) {
+      return new double[] {0, Double.POSITIVE_INFINITY};
+    }
+    if (a instanceof ActivationHardTanH) {
+      return new double[] {-1, 1};
+    }
+    throw new IllegalArgumentException("layer " + name + ": activation " + a + " not supported; allowed: relu, "
+        + "hardtanh, identity (softmax on the output layer)");
+  }
+
   /** A conv / dense layer waiting for its output quantization. */
   private static final class Pending {
     String name;
@@ -600,16 +718,95 @@ public final class Exporter {
     ActivationSpec in;
     QuantSpec wSpec;
     int wAxis;
-    INDArray w;
-    INDArray b;
+    /** Weight codes in the engine's layout ([O, C, kH, kW] or [O, F]), C order. */
+    int[] codes;
+    List<Integer> wShape;
+    /** Per output channel: weight scale (times the folded BN factor; may be negative) and zero point. */
+    double[] sw;
+    int[] zw;
+    /** Real bias per output channel (folded BN included), or null. */
+    double[] bias;
     int[] kernel;
     int[] stride;
     int[] padding;
     int[] dilation;
     List<Integer> outShape;
-    boolean relu;
+    double clipLo = Double.NEGATIVE_INFINITY;
+    double clipHi = Double.POSITIVE_INFINITY;
     boolean folded;
     final List<Pool> pools = new ArrayList<>();
+
+    boolean clipped() {
+      return !Double.isInfinite(clipLo) || !Double.isInfinite(clipHi);
+    }
+
+    void clip(String layer, IActivation a) {
+      double[] r = clipRange(layer, a);
+      if (r != null) {
+        clipLo = Math.max(clipLo, r[0]);
+        clipHi = Math.min(clipHi, r[1]);
+      }
+    }
+
+    /** Quantizes the weights as the fake-quant layer does at inference and keeps codes, scales and zero points. */
+    void quantizeWeights(INDArray w, INDArray b) {
+      int axis = wSpec.granularity() == Granularity.TENSOR ? -1 : wAxis;
+      QuantResult r = Quantizers.of(wSpec).forward(w, new QuantContext(axis, null, null, 0L, false));
+      INDArray c = op.equals("dense") ? r.codes().transpose() : r.codes();
+      c = c.castTo(DataType.DOUBLE).dup('c');
+      double[] cd = c.data().asDouble();
+      codes = new int[cd.length];
+      for (int k = 0; k < cd.length; k++) {
+        codes[k] = (int) Math.round(cd[k]);
+      }
+      wShape = new ArrayList<>();
+      for (long d : c.shape()) {
+        wShape.add((int) d);
+      }
+      int channels = outShape.get(1);
+      sw = perChannel(r.scale(), channels);
+      double[] z = perChannel(r.zeroPoint(), channels);
+      zw = new int[channels];
+      for (int k = 0; k < channels; k++) {
+        zw[k] = (int) Math.round(z[k]);
+      }
+      bias = b == null ? null : b.castTo(DataType.DOUBLE).dup().data().asDouble();
+    }
+
+    /**
+     * Folds a following batch normalization into the quantized layer: y = g·(conv(x, s_w·q) + b − μ) + β with
+     * g = γ/sqrt(σ²+ε) per channel is conv(x, (g·s_w)·q) + g·(b − μ) + β, so the codes stay those of the fake-quant
+     * weights and only the per-channel scale and the bias change (exactly what the fake-quant model computes).
+     */
+    void foldBatchNorm(BatchNormFold.Stats st) {
+      double[] g = st.factor().castTo(DataType.DOUBLE).dup().data().asDouble();
+      double[] mu = st.mean().castTo(DataType.DOUBLE).dup().data().asDouble();
+      double[] beta = st.beta().castTo(DataType.DOUBLE).dup().data().asDouble();
+      if (g.length != sw.length) {
+        throw new IllegalArgumentException("layer " + name + ": batch normalization has " + g.length
+            + " channels, the layer " + sw.length);
+      }
+      double[] nb = new double[sw.length];
+      for (int c = 0; c < sw.length; c++) {
+        sw[c] *= g[c];
+        nb[c] = ((bias == null ? 0 : bias[c]) - mu[c]) * g[c] + beta[c];
+      }
+      bias = nb;
+      folded = true;
+    }
+  }
+
+  private static double[] perChannel(INDArray v, int channels) {
+    double[] d = v.castTo(DataType.DOUBLE).dup().data().asDouble();
+    if (d.length == channels) {
+      return d;
+    }
+    if (d.length == 1) {
+      double[] out = new double[channels];
+      java.util.Arrays.fill(out, d[0]);
+      return out;
+    }
+    throw new IllegalStateException("expected 1 or " + channels + " quantization parameters, got " + d.length);
   }
 
   /** A max pooling layer buffered behind a pending layer. */

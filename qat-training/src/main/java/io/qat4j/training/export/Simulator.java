@@ -24,8 +24,9 @@ import java.util.Map;
  * ({@link IntegerEngine#runAll}); the fake-quant model computes its float activations
  * ({@code net.feedForward(x, false)}) and its logits ({@link Exporter#fakeQuantLogits}). Codes are compared in
  * LSBs of each layer's output quantization: the fake-quant value v becomes clamp(rint(v·(1/s)) + z) (float32, as the
- * quantizers compute it), the logits rint(v / s_out). Top-1 agreement compares the engine's argmax over its int32
- * logits with the fake-quant model's argmax.
+ * quantizers compute it; binary layers: v &gt;= 0 ? +1 : -1), the logits clamp(rint(v / s_out)) at the export's
+ * output quantization. Top-1 agreement compares the engine's argmax over its logit codes with the fake-quant
+ * model's argmax (ties in the engine's codes go to the lowest class).
  */
 public final class Simulator {
   private Simulator() {}
@@ -56,14 +57,12 @@ public final class Simulator {
       @JsonProperty("engine_accuracy") double engineAccuracy,
       @JsonProperty("fake_quant_accuracy") double fakeQuantAccuracy,
       @JsonProperty("top1_agreement") double top1Agreement,
+      @JsonProperty("output_bits") int outputBits,
       @JsonProperty("output_scale") double outputScale,
       @JsonProperty("output_max_abs_diff_lsb") long outputMaxAbsDiffLsb,
       @JsonProperty("output_mean_abs_diff_lsb") double outputMeanAbsDiffLsb,
       @JsonProperty("output_within_1_lsb_fraction") double outputWithin1LsbFraction,
-      @JsonProperty("logits8_scale") double logits8Scale,
-      @JsonProperty("logits8_max_abs_diff_lsb") long logits8MaxAbsDiffLsb,
-      @JsonProperty("logits8_within_1_lsb_fraction") double logits8Within1LsbFraction,
-      @JsonProperty("logits8_identical_fraction") double logits8IdenticalFraction,
+      @JsonProperty("output_identical_fraction") double outputIdenticalFraction,
       @JsonProperty("accumulator_bits") int accumulatorBits,
       @JsonProperty("overflow") String overflow,
       @JsonProperty("engine_images_per_second") double engineImagesPerSecond,
@@ -80,7 +79,8 @@ public final class Simulator {
     IntegerEngine engine = new IntegerEngine(export, config);
     ActivationSpec input = export.manifest().input();
     LayerSpec outLayer = export.manifest().outputLayer();
-    double sOut = outLayer.output().scale();
+    ActivationSpec outSpec = outLayer.output();
+    double sOut = outSpec.scale();
     List<LayerSpec> compared = new ArrayList<>();
     for (LayerSpec l : export.manifest().layers()) {
       if (l != outLayer && sources.containsKey(l.name())) {
@@ -96,18 +96,16 @@ public final class Simulator {
     long agree = 0;
     long outValues = 0;
     long outWithin1 = 0;
+    long outSame = 0;
     long outMax = 0;
     double outSum = 0;
     long engineNanos = 0;
-    List<int[]> engineLogits = new ArrayList<>();
-    List<float[]> fakeLogits = new ArrayList<>();
-    float maxAbsLogit = 0;
     data.reset();
     while (data.hasNext() && (limit <= 0 || n < limit)) {
       DataSet ds = data.next();
       INDArray x = ds.getFeatures();
       int batch = (int) x.size(0);
-      List<INDArray> acts = net.feedForward(x, false);
+      List<INDArray> acts = net.feedForward(x.castTo(net.params().dataType()), false);
       float[][] logits = Exporter.fakeQuantLogits(net, acts).toFloatMatrix();
       float[][] xs = x.reshape('c', batch, x.length() / batch).toFloatMatrix();
       long[] labels = ds.getLabels().argMax(1).toLongVector();
@@ -122,20 +120,17 @@ public final class Simulator {
         Map<String, int[]> outs = engine.runAll(codes);
         engineNanos += System.nanoTime() - t0;
         int[] q = outs.get(outLayer.name());
-        engineLogits.add(q);
-        fakeLogits.add(logits[b]);
-        for (float v : logits[b]) {
-          maxAbsLogit = Math.max(maxAbsLogit, Math.abs(v));
-        }
         int eArg = argMax(q);
         int fArg = argMax(logits[b]);
         engineCorrect += eArg == labels[b] ? 1 : 0;
         fakeCorrect += fArg == labels[b] ? 1 : 0;
         agree += eArg == fArg ? 1 : 0;
         for (int c = 0; c < q.length; c++) {
-          long d = Math.abs(q[c] - (long) Math.rint(logits[b][c] / sOut));
+          double f = Math.max(outSpec.qmin(), Math.min(outSpec.qmax(), Math.rint(logits[b][c] / sOut)));
+          long d = Math.abs(q[c] - (long) f);
           outValues++;
           outWithin1 += d <= 1 ? 1 : 0;
+          outSame += d == 0 ? 1 : 0;
           outMax = Math.max(outMax, d);
           outSum += d;
         }
@@ -149,8 +144,13 @@ public final class Simulator {
           }
           float inv = 1f / (float) o.scale();
           for (int i = 0; i < e.length; i++) {
-            float r = (float) Math.rint(v[i] * inv) + o.zeroPoint();
-            long f = (long) Math.max(o.qmin(), Math.min(o.qmax(), r));
+            long f;
+            if (o.isBinary()) {
+              f = v[i] >= 0 ? 1 : -1;
+            } else {
+              float r = (float) Math.rint(v[i] * inv) + o.zeroPoint();
+              f = (long) Math.max(o.qmin(), Math.min(o.qmax(), r));
+            }
             long d = Math.abs(e[i] - f);
             layerCounts[k][0]++;
             layerCounts[k][1] += d == 0 ? 1 : 0;
@@ -175,26 +175,56 @@ public final class Simulator {
         acc.add(new Accumulators(s.name(), s.op(), s.additions(), s.overflows(), s.bitsSeen(), s.bitsDeclared()));
       }
     }
-    // The same comparison at an 8-bit logit scale: s8 = max |fake-quant logit| / 127 (what a symmetric int8
-    // output site with a min/max observer over these images would use).
-    double s8 = maxAbsLogit > 0 ? maxAbsLogit / 127.0 : 1;
-    long max8 = 0;
-    long within8 = 0;
-    long same8 = 0;
-    for (int i = 0; i < engineLogits.size(); i++) {
-      int[] q = engineLogits.get(i);
-      for (int c = 0; c < q.length; c++) {
-        long d = Math.abs(Math.round(q[c] * sOut / s8) - Math.round(fakeLogits.get(i)[c] / s8));
-        max8 = Math.max(max8, d);
-        within8 += d <= 1 ? 1 : 0;
-        same8 += d == 0 ? 1 : 0;
-      }
-    }
     double dn = Math.max(1, n);
-    return new Report(n, engineCorrect / dn, fakeCorrect / dn, agree / dn, sOut, outMax, outSum / Math.max(1, outValues),
-        (double) outWithin1 / Math.max(1, outValues), s8, max8, (double) within8 / Math.max(1, outValues),
-        (double) same8 / Math.max(1, outValues), config.accumulatorBits(), config.overflow().specName(),
+    return new Report(n, engineCorrect / dn, fakeCorrect / dn, agree / dn, outSpec.bits(), sOut, outMax,
+        outSum / Math.max(1, outValues), (double) outWithin1 / Math.max(1, outValues),
+        (double) outSame / Math.max(1, outValues), config.accumulatorBits(), config.overflow().specName(),
         n / (engineNanos / 1e9), la, acc);
+  }
+
+  /**
+   * Makes the DL4J model use the export's int32 biases (times their scales) instead of its trained float biases:
+   * a layer's bias {@code b} is replaced, and where a batch normalization was folded into the layer, its β is set so
+   * that g·(b − μ) + β equals the exported bias (layers matched by name). With these biases the fake-quant model
+   * computes what the integer-only model computes, up to the float rounding of the fake-quant arithmetic: this
+   * isolates the effect of bias rounding. Returns the names of the layers changed.
+   */
+  public static List<String> useExportedBiases(ExportModel export, MultiLayerNetwork net) {
+    List<String> names = net.getLayerWiseConfigurations().getConfs().stream()
+        .map(c -> c.getLayer().getLayerName()).toList();
+    List<String> changed = new ArrayList<>();
+    for (LayerSpec l : export.manifest().layers()) {
+      int idx = names.indexOf(l.name());
+      if (l.bias() == null || idx < 0) {
+        continue;
+      }
+      int[] q = export.tensors().get(l.bias().file()).data();
+      INDArray b = net.getLayer(idx).paramTable().get("b");
+      boolean folded = idx + 1 < names.size() && net.getLayerWiseConfigurations().getConf(idx + 1).getLayer()
+          instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization;
+      if (folded) {
+        var bnLayer = (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(idx + 1);
+        INDArray beta = bnLayer.paramTable().get("beta");
+        if (beta == null || beta.length() != q.length) {
+          continue;
+        }
+        io.qat4j.layers.fold.BatchNormFold.Stats st = io.qat4j.layers.fold.BatchNormFold.Stats.of(bnLayer);
+        INDArray g = st.factor();
+        for (int c = 0; c < q.length; c++) {
+          double bc = b == null ? 0 : b.getDouble(c);
+          beta.putScalar(c, q[c] * l.bias().scale().get(c) - g.getDouble(c) * (bc - st.mean().getDouble(c)));
+        }
+      } else {
+        if (b == null || b.length() != q.length) {
+          continue;
+        }
+        for (int c = 0; c < q.length; c++) {
+          b.putScalar(c, q[c] * l.bias().scale().get(c));
+        }
+      }
+      changed.add(l.name());
+    }
+    return changed;
   }
 
   static int argMax(int[] v) {

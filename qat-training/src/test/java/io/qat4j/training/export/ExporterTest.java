@@ -104,7 +104,9 @@ class ExporterTest {
 
   @Test
   void engineAgreesWithFakeQuantModel() {
-    Exporter.Result r = Exporter.export(net, "tiny");
+    Exporter.Result r = Exporter.export(net, "tiny",
+        Exporter.OutputQuant.covering(8, Exporter.maxAbsLogit(net, randomImages(64, 1).getFeatures())));
+    assertEquals(8, r.model().manifest().outputLayer().output().bits());
     Simulator.Report rep = Simulator.run(r.model(), net, r.dl4jSources(),
         new ListDataSetIterator<>(images.asList(), 16), 0, EngineConfig.INT32);
     assertEquals(48, rep.examples());
@@ -113,8 +115,8 @@ class ExporterTest {
       assertEquals(1.0, l.within1LsbFraction(), l.name() + ": hidden codes within 1 LSB");
       assertTrue(l.identicalFraction() >= 0.95, l.name() + ": identical " + l.identicalFraction());
     }
-    assertTrue(rep.logits8Within1LsbFraction() >= 0.99, "logits within 1 LSB at 8 bits: "
-        + rep.logits8Within1LsbFraction());
+    assertTrue(rep.outputWithin1LsbFraction() >= 0.99, "logits within 1 LSB at 8 bits: "
+        + rep.outputWithin1LsbFraction());
     assertTrue(rep.accumulators().stream().allMatch(a -> a.overflows() == 0 && a.bitsSeen() <= a.bitsNeeded()));
   }
 
