@@ -11,6 +11,7 @@ import io.qat4j.inference.format.Manifest;
 import io.qat4j.inference.format.Requant;
 import io.qat4j.inference.format.TensorSpec;
 import io.qat4j.layers.fold.BatchNormFold;
+import io.qat4j.layers.nn.DeviationBatchNorm;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
 import io.qat4j.layers.nn.QuantDense;
@@ -33,7 +34,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -90,7 +90,8 @@ public final class Exporter {
   /** What the exporter supports, for error messages. */
   public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantOutput with int or fixed weights, "
       + "QuantActivation with a per-tensor int or fixed spec, SubsamplingLayer (max), ActivationLayer (relu, "
-      + "identity), BatchNormalization after a conv / dense layer, DropoutLayer (ignored at inference)";
+      + "identity), BatchNormalization or DeviationBatchNorm (RangeBN, L1BN) after a conv / dense layer, "
+      + "DropoutLayer (ignored at inference)";
 
   /** Scale of 8-bit image inputs x/255. */
   public static final double UNIT_IMAGE_SCALE = 1.0 / 255.0;
@@ -259,18 +260,20 @@ public final class Exporter {
             emit(LayerSpec.builder(name, "relu", current).inputShapes(currentAct.shape()).output(currentAct)
                 .clamp(lo, currentAct.qmax()).build(), i);
           }
-        } else if (l instanceof BatchNormalization) {
+        } else if (BatchNormFold.isNormalization(l)) {
           if (pending == null || !pending.pools.isEmpty() || pending.relu || pending.folded) {
-            throw new IllegalArgumentException("layer " + name + " (BatchNormalization) can only be exported directly "
-                + "after a conv / dense layer with identity activation, to be folded into it");
+            throw new IllegalArgumentException("layer " + name + " (" + l.getClass().getSimpleName() + ") can only be "
+                + "exported directly after a conv / dense layer with identity activation, to be folded into it");
           }
-          BatchNormFold.Stats st = BatchNormFold.Stats.of(
-              (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(i));
+          BatchNormFold.Stats st = BatchNormFold.Stats.of(net.getLayer(i));
           BatchNormFold.Folded f = BatchNormFold.fold(pending.w, pending.b, st, pending.wAxis);
           pending.w = f.weights();
           pending.b = f.bias();
           pending.folded = true;
           pending.source = i;
+          if (l instanceof DeviationBatchNorm d) {
+            pending.relu |= activationKind(name, d.getActivationFn()); // RangeBN / L1BN apply their activation
+          }
         } else if (l instanceof DropoutLayer) {
           continue;
         } else {
