@@ -15,7 +15,8 @@ import org.nd4j.linalg.activations.Activation;
  * </ul>
  * Convolutions are 5x5, stride 1, no padding; pooling is 2x2 max with stride 2. With
  * {@code batchNorm} each convolution and the hidden dense layer are followed by batch normalization
- * (the activation then moves after the normalization and the biases before it are dropped).
+ * of the chosen {@link Normalization} (standard, RangeBN or L1BN; the activation then moves after the
+ * normalization and the biases before it are dropped).
  * Layer names: {@code conv1, [bn1, bn1_relu], pool1, [pool1_act], conv2, [bn2, bn2_relu], pool2,
  * [pool2_act], fc1, [bn3, bn3_relu | bn3_act], output}; with batch normalization the activation is a
  * layer of its own ({@code bn1_relu}, named after the activation), because DL4J's normalization
@@ -50,20 +51,28 @@ public final class LeNet5 {
 
     /**
      * @param variant    layer widths
-     * @param batchNorm  batch normalization after conv1, conv2 and fc1
+     * @param batchNorm  the batch normalization after conv1, conv2 and fc1 ({@link Normalization#NONE} for none)
      * @param dropout    drop probability on the inputs of the two fully connected layers, in [0, 1); 0 disables it
      * @param activation hidden activation
      */
-    public record Options(Variant variant, boolean batchNorm, double dropout, Activations activation) {
+    public record Options(Variant variant, Normalization batchNorm, double dropout, Activations activation) {
         public Options {
+            if (batchNorm == null) {
+                throw new IllegalArgumentException("batchNorm must not be null; allowed: " + java.util.Arrays.toString(Normalization.values()));
+            }
             if (!(dropout >= 0 && dropout < 1)) {
                 throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
             }
         }
 
+        /** With DL4J's standard batch normalization when {@code batchNorm} is true, none otherwise. */
+        public Options(Variant variant, boolean batchNorm, double dropout, Activations activation) {
+            this(variant, batchNorm ? Normalization.STANDARD : Normalization.NONE, dropout, activation);
+        }
+
         /** Caffe variant, ReLU, no batch norm, no dropout. */
         public static Options defaults() {
-            return new Options(Variant.CAFFE, false, 0, Activations.RELU);
+            return new Options(Variant.CAFFE, Normalization.NONE, 0, Activations.RELU);
         }
     }
 
@@ -79,10 +88,10 @@ public final class LeNet5 {
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
-        ZooLayers layers = new ZooLayers(b, plan);
-        layers.maxPool("pool1", layers.convBeforePool("conv1", 5, o.variant().conv1, act, o.batchNorm() ? "bn1" : null));
-        layers.maxPool("pool2", layers.convBeforePool("conv2", 5, o.variant().conv2, act, o.batchNorm() ? "bn2" : null));
-        layers.dense("fc1", o.variant().fc, act, o.batchNorm() ? "bn3" : null, o.dropout());
+        ZooLayers layers = new ZooLayers(b, plan, o.batchNorm());
+        layers.maxPool("pool1", layers.convBeforePool("conv1", 5, o.variant().conv1, act, layers.normName("bn1")));
+        layers.maxPool("pool2", layers.convBeforePool("conv2", 5, o.variant().conv2, act, layers.normName("bn2")));
+        layers.dense("fc1", o.variant().fc, act, layers.normName("bn3"), o.dropout());
         layers.output("output", in.numClasses(), o.dropout());
         b.setInputType(InputType.convolutionalFlat(in.height(), in.width(), in.channels()));
         return b.build();

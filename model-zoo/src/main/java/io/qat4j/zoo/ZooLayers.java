@@ -9,7 +9,6 @@ import io.qat4j.layers.quant.QuantSpec;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -20,15 +19,23 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * The layer factory zoo models share: each method builds the stock DL4J layer when the plan leaves it
- * float and the quantized twin otherwise, so float plans give exactly the float networks.
+ * float and the quantized twin otherwise, so float plans give exactly the float networks. Where a
+ * method is given a normalization layer name, the model's {@link Normalization} goes there.
  */
 final class ZooLayers {
     private final NeuralNetConfiguration.ListBuilder list;
     private final QuantPlan plan;
+    private final Normalization norm;
 
-    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan) {
+    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan, Normalization norm) {
         this.list = list;
         this.plan = plan;
+        this.norm = norm;
+    }
+
+    /** {@code name} when the model has normalization layers, else null (no layer). */
+    String normName(String name) {
+        return norm.isPresent() ? name : null;
     }
 
     /**
@@ -52,7 +59,7 @@ final class ZooLayers {
                     .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).quant(s).build());
         }
         if (bn) {
-            list.layer(new BatchNormalization.Builder().name(bnName).build());
+            list.layer(norm.layer(bnName));
             list.layer(new ActivationLayer.Builder().name(bnName + "_" + actName(act)).activation(act).build());
         }
         return pending;
@@ -97,11 +104,12 @@ final class ZooLayers {
      * Batch normalization followed by its activation. DL4J's {@code BatchNormalization} layer does
      * not apply an activation function in its forward pass (1.0.0-M2.1), so the activation is a
      * layer of its own: {@code <bn>_<act>} ({@code ActivationLayer}), or a {@code QuantActivation}
-     * named {@code <bn>_act} when the plan quantizes the activations.
+     * named {@code <bn>_act} when the plan quantizes the activations. RangeBN and L1BN layers are
+     * built the same way (with the identity activation).
      */
     private void batchNorm(String name, Activation act) {
         QuantSpec spec = plan.sites(name, LayerKind.BATCHNORM).output();
-        list.layer(new BatchNormalization.Builder().name(name).build());
+        list.layer(norm.layer(name));
         if (spec.isFloat()) {
             list.layer(new ActivationLayer.Builder().name(name + "_" + actName(act)).activation(act).build());
         } else {

@@ -1,7 +1,11 @@
 package io.qat4j.zoo;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.layers.nn.DeviationBatchNorm;
+import io.qat4j.layers.nn.NormKind;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -59,6 +63,51 @@ class ModelZooTest {
         // weights without biases; each BN has gamma, beta, mean, var for its channels
         long expected = 500 + 25_000 + 400_000 + 5_010 + 4L * (20 + 50 + 500);
         assertEquals(expected, n.numParams());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Normalization.class, names = {"RANGE", "L1"})
+    void rangeAndL1LeNetsHaveTheLayoutOfTheStandardOne(Normalization norm) {
+        MultiLayerNetwork std = net("lenet5", new LeNet5.Options(LeNet5.Variant.WAGE, Normalization.STANDARD, 0, Activations.RELU), MNIST);
+        MultiLayerNetwork n = net("lenet5", new LeNet5.Options(LeNet5.Variant.WAGE, norm, 0, Activations.RELU), MNIST);
+        assertEquals(names(std), names(n));
+        assertEquals(std.numParams(), n.numParams(), "gamma, beta, mean, std per channel like gamma, beta, mean, var");
+        NormKind kind = norm == Normalization.RANGE ? NormKind.RANGE : NormKind.L1;
+        for (int i : new int[]{1, 5, 9}) {
+            DeviationBatchNorm bn = (DeviationBatchNorm) n.getLayer(i).conf().getLayer();
+            assertEquals(kind, bn.getKind());
+            assertEquals(LayerKind.BATCHNORM, LayerKind.of(bn));
+        }
+        assertEquals(List.of(32L, 64L, 512L), Arrays.stream(new int[]{1, 5, 9})
+                .mapToObj(i -> ((DeviationBatchNorm) n.getLayer(i).conf().getLayer()).getNOut()).toList());
+        INDArray x = Nd4j.rand(4, 784);
+        INDArray afterRelu = n.feedForward(x, false).get(3);
+        assertTrue(afterRelu.minNumber().doubleValue() >= 0, "ReLU after bn1");
+        INDArray y = Nd4j.zeros(x.dataType(), 4, 10);
+        for (int i = 0; i < 4; i++) {
+            y.putScalar(i, i, 1);
+        }
+        n.fit(new org.nd4j.linalg.dataset.DataSet(x, y));
+        assertTrue(n.getLayer(1).getParam("mean").amaxNumber().doubleValue() > 0, "a training step moves the running mean");
+
+        MultiLayerNetwork mlp = net("mlp", new Mlp.Options(List.of(30, 20), norm, 0, Activations.RELU), MNIST);
+        assertEquals(List.of("fc1", "bn1", "bn1_relu", "fc2", "bn2", "bn2_relu", "output"), names(mlp));
+        assertEquals(kind, ((DeviationBatchNorm) mlp.getLayer(4).conf().getLayer()).getKind());
+    }
+
+    @Test
+    void batchNormNamesParse() {
+        assertEquals(Normalization.NONE, Normalization.fromName("false"));
+        assertEquals(Normalization.STANDARD, Normalization.fromName("true"));
+        assertEquals(Normalization.STANDARD, Normalization.fromName("standard"));
+        assertEquals(Normalization.RANGE, Normalization.fromName("range"));
+        assertEquals(Normalization.L1, Normalization.fromName("l1"));
+        assertEquals("unknown batch_norm 'l2'; allowed: false, true, standard, range, l1",
+                assertThrows(IllegalArgumentException.class, () -> Normalization.fromName("l2")).getMessage());
+        assertEquals(new LeNet5.Options(LeNet5.Variant.CAFFE, Normalization.STANDARD, 0, Activations.RELU),
+                new LeNet5.Options(LeNet5.Variant.CAFFE, true, 0, Activations.RELU));
+        assertThrows(IllegalArgumentException.class,
+                () -> new Mlp.Options(List.of(3), (Normalization) null, 0, Activations.RELU));
     }
 
     @Test

@@ -5,5 +5,8 @@
  * weights, bias, output). Implementations are in {@code io.qat4j.layers.nn.impl}.
  *
  * <p>Example: {@code new QuantDense.Builder().nOut(100).weightQuant("int(bits=4, axis=channel)").build()}.
+ *
+ * <p>{@code DeviationBatchNorm} is batch normalization for low-precision training with the standard
+ * deviation replaced by a cheaper estimate ({@link io.qat4j.layers.nn.NormKind}: RangeBN or L1BN).
  */
 package io.qat4j.layers.nn;

@@ -1,6 +1,7 @@
 package io.qat4j.training.config;
 
 import static io.qat4j.training.config.Schema.bool;
+import static io.qat4j.training.config.Schema.boolOrOneOf;
 import static io.qat4j.training.config.Schema.integer;
 import static io.qat4j.training.config.Schema.listOf;
 import static io.qat4j.training.config.Schema.number;
@@ -33,13 +34,13 @@ final class ExperimentSchema {
 
     static final Schema.MapSchema LENET5_OPTIONS = Schema.map("for model lenet5")
             .field("variant", oneOf(ConfigNames.LENET5_VARIANTS), "caffe")
-            .field("batch_norm", bool(), false)
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), false)
             .field("dropout", number().atLeast(0).below(1), 0.0)
             .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu");
 
     static final Schema.MapSchema MLP_OPTIONS = Schema.map("for model mlp")
             .field("hidden", listOf(integer(1, 65536), 1), List.of(1024, 1024))
-            .field("batch_norm", bool(), false)
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), false)
             .field("dropout", number().atLeast(0).below(1), 0.0)
             .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu");
 

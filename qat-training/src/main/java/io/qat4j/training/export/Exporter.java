@@ -11,6 +11,7 @@ import io.qat4j.inference.format.Manifest;
 import io.qat4j.inference.format.Requant;
 import io.qat4j.inference.format.TensorSpec;
 import io.qat4j.layers.fold.BatchNormFold;
+import io.qat4j.layers.nn.DeviationBatchNorm;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
 import io.qat4j.layers.nn.QuantDense;
@@ -33,7 +34,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -101,8 +101,8 @@ public final class Exporter {
   /** What the exporter supports, for error messages. */
   public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantOutput with int, fixed, binary or ternary "
       + "weights, QuantActivation with a per-tensor int or fixed spec or binary, SubsamplingLayer (max), "
-      + "ActivationLayer (relu, hardtanh, identity), BatchNormalization after a conv / dense layer, DropoutLayer "
-      + "(ignored at inference)";
+      + "ActivationLayer (relu, hardtanh, identity), BatchNormalization or DeviationBatchNorm (RangeBN, L1BN) after "
+      + "a conv / dense layer, DropoutLayer (ignored at inference)";
 
   /** Scale of 8-bit image inputs x/255. */
   public static final double UNIT_IMAGE_SCALE = 1.0 / 255.0;
@@ -327,14 +327,16 @@ public final class Exporter {
           } else {
             activationOnCodes(i, name, a.getActivationFn());
           }
-        } else if (l instanceof BatchNormalization) {
+        } else if (BatchNormFold.isNormalization(l)) {
           if (pending == null || !pending.pools.isEmpty() || pending.clipped() || pending.folded) {
-            throw new IllegalArgumentException("layer " + name + " (BatchNormalization) can only be exported directly "
-                + "after a conv / dense layer with identity activation, to be folded into it");
+            throw new IllegalArgumentException("layer " + name + " (" + l.getClass().getSimpleName() + ") can only be "
+                + "exported directly after a conv / dense layer with identity activation, to be folded into it");
           }
-          pending.foldBatchNorm(BatchNormFold.Stats.of(
-              (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(i)));
+          pending.foldBatchNorm(BatchNormFold.Stats.of(net.getLayer(i)));
           pending.source = i;
+          if (l instanceof DeviationBatchNorm d) {
+            pending.clip(name, d.getActivationFn()); // RangeBN / L1BN apply their activation
+          }
         } else if (l instanceof DropoutLayer) {
           continue;
         } else {

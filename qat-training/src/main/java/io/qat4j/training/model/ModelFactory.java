@@ -12,6 +12,7 @@ import io.qat4j.zoo.Mlp;
 import io.qat4j.zoo.ModelZoo;
 import io.qat4j.zoo.QuantPlan;
 import io.qat4j.zoo.NetSettings;
+import io.qat4j.zoo.Normalization;
 import io.qat4j.zoo.LayerKind;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -92,10 +93,11 @@ public final class ModelFactory {
     /** The one switch from model name to the zoo's typed options. */
     static Object zooOptions(ModelConfig m) {
         return switch (m.name()) {
-            case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")), m.optBool("batch_norm"),
-                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")));
-            case "mlp" -> new Mlp.Options(m.optIntList("hidden"), m.optBool("batch_norm"), m.optDouble("dropout"),
+            case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")),
+                    Normalization.fromName(m.optText("batch_norm")), m.optDouble("dropout"),
                     Activations.fromName(m.optString("activation")));
+            case "mlp" -> new Mlp.Options(m.optIntList("hidden"), Normalization.fromName(m.optText("batch_norm")),
+                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")));
             default -> throw new IllegalArgumentException("unknown model '" + m.name() + "'; allowed: "
                     + String.join(", ", ModelZoo.NAMES));
         };

@@ -77,6 +77,27 @@ class ExperimentConfigErrorsTest {
     }
 
     @Test
+    void unknownBatchNormKindListsTheAllowedOnes() throws IOException {
+        Path f = write("x.yaml", """
+                dataset:
+                  name: mnist
+                model:
+                  name: lenet5
+                  options:
+                    batch_norm: l2
+                """);
+        ConfigProblem p = onlyProblem(fails(f));
+        assertProblem(p, f.toString(), 6, "model.options.batch_norm", "l2");
+        assertEquals("is not allowed: allowed one of false, true, standard, range, l1 (did you mean l1?)", p.message());
+        Path g = write("y.yaml", VALID_HEAD + """
+                  options:
+                    batch_norm: 3
+                """);
+        assertEquals("has the wrong type (integer): allowed one of false, true, standard, range, l1",
+                onlyProblem(fails(g)).message());
+    }
+
+    @Test
     void stringWhereIntegerExpected() throws IOException {
         Path f = write("x.yaml", VALID_HEAD + """
                 training:

@@ -324,6 +324,23 @@ class ExperimentConfigTest {
         assertTrue(fashion.model().optBool("batch_norm"));
         assertEquals("caffe", fashion.model().optString("variant"));
 
+        // the three normalization configs differ only in the normalization
+        Map<String, String> norms = Map.of("lenet5-bn.yaml", "standard", "lenet5-rangebn.yaml", "range",
+                "lenet5-l1bn.yaml", "l1");
+        ExperimentConfig bn = ExperimentConfig.load(Path.of("..", "configs", "mnist", "lenet5-bn.yaml"), null);
+        for (Map.Entry<String, String> e : norms.entrySet()) {
+            ExperimentConfig c = ExperimentConfig.load(Path.of("..", "configs", "mnist", e.getKey()), null);
+            assertEquals(e.getValue(), c.model().optText("batch_norm"), e.getKey());
+            assertEquals("wage", c.model().optString("variant"), e.getKey());
+            assertEquals(4, c.training().epochs(), e.getKey());
+            assertTrue(c.quantization().isFloatEverywhere(), e.getKey());
+            assertEquals(bn.training(), c.training(), e.getKey());
+            assertEquals(bn.dataset(), c.dataset(), e.getKey());
+            assertEquals(bn.quantization(), c.quantization(), e.getKey());
+        }
+        assertEquals("false", mnist.model().optText("batch_norm"));
+        assertEquals("true", fashion.model().optText("batch_norm"));
+
         ExperimentConfig cifar = ExperimentConfig.load(Path.of("..", "configs", "cifar10", "lenet5-fp32.yaml"), null);
         assertEquals(new DatasetConfig("cifar10", "data", "standardize", 5000, 0, 0, true), cifar.dataset());
         assertNull(cifar.resolved().get("init_from"));

@@ -5,6 +5,8 @@ import io.qat4j.inference.format.ExportModel;
 import io.qat4j.inference.format.ExportReader;
 import io.qat4j.inference.format.ExportWriter;
 import io.qat4j.inference.format.LayerSpec;
+import io.qat4j.layers.nn.DeviationBatchNorm;
+import io.qat4j.layers.nn.NormKind;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
 import io.qat4j.layers.nn.QuantDense;
@@ -19,6 +21,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -150,6 +154,40 @@ class ExporterTest {
       assertTrue(s > 0);
     }
     assertTrue(equalArgmax >= xs.length - 2, equalArgmax + " of " + xs.length);
+  }
+
+  /**
+   * RangeBN / L1BN after a convolution are folded into it on export like DL4J's batch normalization,
+   * and the integer engine agrees with the fake-quant model (which normalizes after the weight
+   * quantizer, so agreement is not exact: the export quantizes the folded weights).
+   */
+  @ParameterizedTest
+  @EnumSource(NormKind.class)
+  void deviationBatchNormIsFoldedOnExport(NormKind kind) {
+    MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).updater(new Adam(0.01))
+        .dataType(DataType.FLOAT).list()
+        .layer(new QuantConv2D.Builder(3, 3).name("conv1").nOut(4).hasBias(false).activation(Activation.IDENTITY)
+            .weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .layer(new DeviationBatchNorm.Builder(kind).name("bn1").activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2)
+            .stride(2, 2).build())
+        .layer(new QuantActivation.Builder().name("pool1_act").activation(Activation.IDENTITY)
+            .quant("int(bits=8, signed=false, observer=ema)").build())
+        .layer(new QuantOutput.Builder(LossFunctions.LossFunction.MCXENT).name("output").nOut(3)
+            .activation(Activation.SOFTMAX).weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .setInputType(InputType.convolutionalFlat(8, 8, 1)).build());
+    n.init();
+    DataSet train = randomImages(64, 1);
+    for (int i = 0; i < 30; i++) {
+      n.fit(train);
+    }
+    Exporter.Result r = Exporter.export(n, "bn");
+    List<LayerSpec> layers = r.model().manifest().layers();
+    assertEquals(List.of("conv2d", "max_pool", "flatten", "dense"), layers.stream().map(LayerSpec::op).toList());
+    assertEquals(layers.get(0).output().zeroPoint(), layers.get(0).clampMin(), "the normalization's ReLU is the clamp");
+    Simulator.Report rep = Simulator.run(r.model(), n, r.dl4jSources(),
+        new ListDataSetIterator<>(images.asList(), 16), 0, EngineConfig.INT32);
+    assertTrue(rep.top1Agreement() >= 0.95, "top-1 agreement " + rep.top1Agreement());
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.qat4j.training.model;
 
+import io.qat4j.layers.nn.DeviationBatchNorm;
+import io.qat4j.layers.nn.NormKind;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
 import io.qat4j.layers.nn.QuantDense;
@@ -8,6 +10,9 @@ import io.qat4j.layers.nn.QuantOutput;
 import io.qat4j.training.UserException;
 import io.qat4j.training.config.ExperimentConfig;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import io.qat4j.zoo.LayerKind;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -75,6 +80,40 @@ class ModelFactoryTest {
         assertEquals("binary", act.spec().toString());
         assertEquals("binary(scale=channel) | float", sites(c, "conv2"));
         assertTrue(layer(c, "bn3_act") instanceof QuantActivation);
+    }
+
+    @Test
+    void normalizationConfigsBuildTheirNormalizationLayers() {
+        for (String file : List.of("lenet5-rangebn.yaml", "lenet5-l1bn.yaml")) {
+            MultiLayerConfiguration c = build(file);
+            NormKind kind = file.contains("range") ? NormKind.RANGE : NormKind.L1;
+            for (String bn : List.of("bn1", "bn2", "bn3")) {
+                DeviationBatchNorm l = assertInstanceOf(DeviationBatchNorm.class, layer(c, bn), file + " " + bn);
+                assertEquals(kind, l.getKind());
+                assertEquals(0.9, l.getDecay());
+            }
+            assertEquals(32, ((DeviationBatchNorm) layer(c, "bn1")).getNOut());
+            assertEquals(512, ((DeviationBatchNorm) layer(c, "bn3")).getNOut());
+            assertInstanceOf(ActivationLayer.class, layer(c, "bn3_relu"));
+            assertEquals(List.of(LayerKind.CONV, LayerKind.BATCHNORM, LayerKind.ACTIVATION, LayerKind.POOL),
+                    ModelFactory.layerRefs(c).stream().limit(4).map(QuantizationPlan.LayerRef::kind).toList());
+        }
+        assertInstanceOf(BatchNormalization.class, layer(build("lenet5-bn.yaml"), "bn1"));
+        assertInstanceOf(BatchNormalization.class, layer(build("lenet5-rangebn.yaml", "model.options.batch_norm=true"), "bn2"));
+        assertEquals(List.of("conv1", "pool1", "conv2", "pool2", "fc1", "output"),
+                build("lenet5-rangebn.yaml", "model.options.batch_norm=false").getConfs().stream()
+                        .map(n -> n.getLayer().getLayerName()).toList());
+    }
+
+    @Test
+    void batchNormKindOverridesApplyToRangeAndL1Normalization() {
+        // kind: batchnorm addresses RangeBN / L1BN layers like DL4J's: their activations get quantized
+        MultiLayerConfiguration c = build("lenet5-l1bn.yaml", "quantization.layers=[{kind: batchnorm, activations: 4}]");
+        assertInstanceOf(DeviationBatchNorm.class, layer(c, "bn1"));
+        assertEquals("int(bits=4, signed=false, observer=ema)", ((QuantActivation) layer(c, "pool1_act")).spec().toString());
+        assertEquals("int(bits=4, signed=false, observer=ema)", ((QuantActivation) layer(c, "bn3_act")).spec().toString());
+        // the normalization layers themselves are never quantized layers
+        assertEquals(DeviationBatchNorm.class, layer(build("lenet5-rangebn.yaml", "quantization.weights=4"), "bn2").getClass());
     }
 
     @Test
