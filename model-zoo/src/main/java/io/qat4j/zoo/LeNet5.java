@@ -21,6 +21,13 @@ import org.nd4j.linalg.activations.Activation;
  * layer of its own ({@code bn1_relu}, named after the activation), because DL4J's normalization
  * layer does not apply one; the {@code _act} layers quantize activations when a plan asks for it
  * (after max pooling, which commutes with the monotone activation quantizers).
+ *
+ * <p>With {@link BnFolding} enabled (batch normalization required) each convolution and fc1 is fused
+ * with its normalization into one layer that folds γ/σ into the weights before weight quantization
+ * ({@code QuantConvBN2D}, {@code QuantDenseBN}, identity activation); the activation follows as a
+ * layer of its own. Layer names: {@code conv1, conv1_relu, pool1, [pool1_act], conv2, conv2_relu,
+ * pool2, [pool2_act], fc1, fc1_relu | fc1_act, output}; conv1's own activation precision is the one
+ * quantized after pool1 (there is no {@code bn1}).
  */
 public final class LeNet5 {
 
@@ -53,12 +60,19 @@ public final class LeNet5 {
      * @param batchNorm  batch normalization after conv1, conv2 and fc1
      * @param dropout    drop probability on the inputs of the two fully connected layers, in [0, 1); 0 disables it
      * @param activation hidden activation
+     * @param folding    folding of the normalizations into the layers before them (needs {@code batchNorm})
      */
-    public record Options(Variant variant, boolean batchNorm, double dropout, Activations activation) {
+    public record Options(Variant variant, boolean batchNorm, double dropout, Activations activation, BnFolding folding) {
         public Options {
             if (!(dropout >= 0 && dropout < 1)) {
                 throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
             }
+            ZooLayers.requireBatchNorm(folding, batchNorm);
+        }
+
+        /** Without folding. */
+        public Options(Variant variant, boolean batchNorm, double dropout, Activations activation) {
+            this(variant, batchNorm, dropout, activation, BnFolding.none());
         }
 
         /** Caffe variant, ReLU, no batch norm, no dropout. */
@@ -79,7 +93,7 @@ public final class LeNet5 {
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
-        ZooLayers layers = new ZooLayers(b, plan);
+        ZooLayers layers = new ZooLayers(b, plan, o.folding());
         layers.maxPool("pool1", layers.convBeforePool("conv1", 5, o.variant().conv1, act, o.batchNorm() ? "bn1" : null));
         layers.maxPool("pool2", layers.convBeforePool("conv2", 5, o.variant().conv2, act, o.batchNorm() ? "bn2" : null));
         layers.dense("fc1", o.variant().fc, act, o.batchNorm() ? "bn3" : null, o.dropout());

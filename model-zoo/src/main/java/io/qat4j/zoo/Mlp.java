@@ -11,7 +11,10 @@ import java.util.List;
  * Multi-layer perceptron with configurable hidden widths, e.g. 784-1024-1024-10.
  *
  * <p>Layer names: {@code fc1 .. fcN, [bn1 .. bnN], output}. With {@code batchNorm} each hidden
- * dense layer is followed by batch normalization, which then carries the activation. With
+ * dense layer is followed by batch normalization and its activation as a layer of its own
+ * ({@code bn1_relu}, or {@code bn1_act} when quantized). With {@link BnFolding} each dense layer and
+ * its normalization are one {@code QuantDenseBN} ({@code fc1}, then {@code fc1_relu} or
+ * {@code fc1_act}). With
  * {@code dropout} > 0 every dense layer after the first, and the output layer, drop their inputs
  * with that probability.
  */
@@ -22,8 +25,10 @@ public final class Mlp {
      * @param batchNorm  batch normalization after each hidden layer
      * @param dropout    drop probability on hidden activations, in [0, 1)
      * @param activation hidden activation
+     * @param folding    folding of the normalizations into the dense layers (needs {@code batchNorm})
      */
-    public record Options(List<Integer> hidden, boolean batchNorm, double dropout, Activations activation) {
+    public record Options(List<Integer> hidden, boolean batchNorm, double dropout, Activations activation,
+                          BnFolding folding) {
         public Options {
             hidden = List.copyOf(hidden);
             if (hidden.isEmpty()) {
@@ -37,6 +42,12 @@ public final class Mlp {
             if (!(dropout >= 0 && dropout < 1)) {
                 throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
             }
+            ZooLayers.requireBatchNorm(folding, batchNorm);
+        }
+
+        /** Without folding. */
+        public Options(List<Integer> hidden, boolean batchNorm, double dropout, Activations activation) {
+            this(hidden, batchNorm, dropout, activation, BnFolding.none());
         }
 
         /** 1024-1024 ReLU, no batch norm, no dropout. */
@@ -57,7 +68,7 @@ public final class Mlp {
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
-        ZooLayers layers = new ZooLayers(b, plan);
+        ZooLayers layers = new ZooLayers(b, plan, o.folding());
         for (int i = 0; i < o.hidden().size(); i++) {
             layers.dense("fc" + (i + 1), o.hidden().get(i), act, o.batchNorm() ? "bn" + (i + 1) : null,
                     i > 0 ? o.dropout() : 0);
