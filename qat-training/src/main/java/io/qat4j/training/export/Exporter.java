@@ -13,7 +13,10 @@ import io.qat4j.inference.format.TensorSpec;
 import io.qat4j.layers.fold.BatchNormFold;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
+import io.qat4j.layers.nn.QuantConvBN2D;
 import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantDenseBN;
+import io.qat4j.layers.nn.impl.FusedBnImpl;
 import io.qat4j.layers.nn.QuantLayer;
 import io.qat4j.layers.nn.QuantOutput;
 import io.qat4j.layers.nn.QuantParamInitializer;
@@ -67,7 +70,9 @@ import java.util.Map;
  *   <li>Weights of a conv / dense layer: the codes of the layer's weight quantizer (its
  *       {@link QuantResult#codes()}) with its per-channel scales s_w[c] and zero points; DL4J's dense layout
  *       [nIn, nOut] is transposed to [O, F]. Batch normalization that follows the layer is folded into float
- *       weights and bias first ({@link BatchNormFold#fold}), then the folded weights are quantized.</li>
+ *       weights and bias first ({@link BatchNormFold#fold}), then the folded weights are quantized. Layers that
+ *       fold it during training ({@link QuantConvBN2D}, {@link QuantDenseBN}) export their inference-mode folded
+ *       weights and bias ({@link FusedBnImpl#foldedWeights()}), which their weight site quantizes exactly so.</li>
  *   <li>Bias: int32 b_q[c] = round(b[c] / (s_x·s_w[c])) (eq. 10 and §2.4).</li>
  *   <li>Output scale s_y and zero point z_y: those of the next quantized activation site (a
  *       {@link QuantActivation} after optional ReLU / max pooling, or the layer's own output site), computed
@@ -88,7 +93,8 @@ import java.util.Map;
 public final class Exporter {
 
   /** What the exporter supports, for error messages. */
-  public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantOutput with int or fixed weights, "
+  public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantConvBN2D / QuantDenseBN / QuantOutput with "
+      + "int or fixed weights, "
       + "QuantActivation with a per-tensor int or fixed spec, SubsamplingLayer (max), ActivationLayer (relu, "
       + "identity), BatchNormalization after a conv / dense layer, DropoutLayer (ignored at inference)";
 
@@ -233,7 +239,8 @@ public final class Exporter {
         Layer l = conf.getConf(i).getLayer();
         String name = l.getLayerName() == null ? "layer" + i : l.getLayerName();
         boolean last = i == n - 1;
-        if (l instanceof QuantConv2D || l instanceof QuantDense || l instanceof QuantOutput) {
+        if (l instanceof QuantConv2D || l instanceof QuantDense || l instanceof QuantOutput || l instanceof QuantConvBN2D
+            || l instanceof QuantDenseBN) {
           requireResolved(name);
           startWeighted(i, name, l, last);
         } else if (l instanceof QuantActivation qa) {
@@ -338,13 +345,21 @@ public final class Exporter {
       p.in = currentAct;
       p.inName = current;
       p.wSpec = ws;
-      p.w = impl.getParam("W").dup();
-      INDArray b = impl.paramTable().get("b");
-      p.b = b == null ? null : b.dup().reshape(b.length());
+      if (impl instanceof FusedBnImpl<?> fused) {
+        BatchNormFold.Folded f = fused.foldedWeights();
+        p.w = f.weights();
+        p.b = f.bias();
+        p.folded = true;
+      } else {
+        p.w = impl.getParam("W").dup();
+        INDArray b = impl.paramTable().get("b");
+        p.b = b == null ? null : b.dup().reshape(b.length());
+      }
       IActivation act = ((BaseLayer) l).getActivationFn();
-      if (l instanceof QuantConv2D c) {
+      if (l instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c) {
         if (currentAct.shape().size() != 4) {
-          throw new IllegalArgumentException("layer " + name + " (QuantConv2D) needs an NCHW input, got shape "
+          throw new IllegalArgumentException("layer " + name + " (" + l.getClass().getSimpleName()
+              + ") needs an NCHW input, got shape "
               + currentAct.shape());
         }
         requireTruncate(name, c.getConvolutionMode());
