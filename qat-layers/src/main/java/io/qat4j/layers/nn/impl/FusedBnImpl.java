@@ -145,6 +145,12 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
     }
 
     @Override
+    public void clear() {
+        super.clear();
+        last = null;
+    }
+
+    @Override
     public void clearNoiseWeightParams() {
         super.clearNoiseWeightParams();
         rt.clearParams();
