@@ -35,7 +35,8 @@ public enum LayerKind {
 
     /**
      * Classifies a DL4J layer configuration. Output layers are checked before dense ones; RangeBN and
-     * L1BN ({@code DeviationBatchNorm}) are {@link #BATCHNORM} like DL4J's batch normalization.
+     * L1BN ({@code DeviationBatchNorm}) are {@link #BATCHNORM} like DL4J's batch normalization. Layers with
+     * folded batch normalization are conv ({@code QuantConvBN2D}) or dense ({@code QuantDenseBN}).
      */
     public static LayerKind of(Layer layer) {
         if (layer instanceof BaseOutputLayer) {
@@ -44,7 +45,8 @@ public enum LayerKind {
         if (layer instanceof ConvolutionLayer) {
             return CONV;
         }
-        if (layer instanceof DenseLayer || layer instanceof io.qat4j.layers.nn.QuantDense) {
+        if (layer instanceof DenseLayer || layer instanceof io.qat4j.layers.nn.QuantDense
+                || layer instanceof io.qat4j.layers.nn.QuantDenseBN) {
             return DENSE;
         }
         if (layer instanceof BatchNormalization || layer instanceof io.qat4j.layers.nn.DeviationBatchNorm) {

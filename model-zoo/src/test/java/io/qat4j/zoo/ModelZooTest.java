@@ -111,6 +111,42 @@ class ModelZooTest {
     }
 
     @Test
+    void foldedBatchNormLeNetFusesEachNormalizationIntoItsLayer() {
+        LeNet5.Options o = new LeNet5.Options(LeNet5.Variant.WAGE, true, 0.5, Activations.RELU, BnFolding.folded(100));
+        MultiLayerNetwork n = net("lenet5", o, MNIST);
+        assertEquals(List.of("conv1", "conv1_relu", "pool1", "conv2", "conv2_relu", "pool2", "fc1", "fc1_relu", "output"),
+                names(n));
+        assertTrue(n.getLayer(0).conf().getLayer() instanceof io.qat4j.layers.nn.QuantConvBN2D);
+        assertTrue(n.getLayer(6).conf().getLayer() instanceof io.qat4j.layers.nn.QuantDenseBN);
+        assertEquals(100, ((io.qat4j.layers.nn.FusedBatchNorm) n.getLayer(6).conf().getLayer()).getFreezeBnAfter());
+        assertTrue(n.getLayer(6).conf().getLayer().getIDropout() != null, "dropout before fc1");
+        // the same parameters as the unfused network: weights without biases, gamma/beta/mean/var per channel
+        MultiLayerNetwork unfused = net("lenet5", new LeNet5.Options(LeNet5.Variant.WAGE, true, 0.5, Activations.RELU), MNIST);
+        assertEquals(unfused.numParams(), n.numParams());
+        assertEquals(800 + 51_200 + 524_288 + 5_130 + 4L * (32 + 64 + 512), n.numParams());
+        INDArray afterRelu = n.feedForward(Nd4j.rand(4, 784).subi(0.5), false).get(2);
+        assertTrue(afterRelu.minNumber().doubleValue() >= 0, "ReLU after conv1");
+        List<LayerKind> kinds = Arrays.stream(n.getLayers()).map(l -> LayerKind.of(l.conf().getLayer())).toList();
+        assertEquals(List.of(LayerKind.CONV, LayerKind.ACTIVATION, LayerKind.POOL, LayerKind.CONV, LayerKind.ACTIVATION,
+                LayerKind.POOL, LayerKind.DENSE, LayerKind.ACTIVATION, LayerKind.OUTPUT), kinds);
+    }
+
+    @Test
+    void foldedBatchNormMlpQuantizesActivationsAfterTheFusedLayer() {
+        QuantPlan plan = (name, kind) -> kind == LayerKind.DENSE
+                ? io.qat4j.layers.nn.QuantSites.of("float", "int(bits=4, axis=channel)", "float", "uint4")
+                : io.qat4j.layers.nn.QuantSites.none();
+        Mlp.Options o = new Mlp.Options(List.of(64, 32), true, 0, Activations.RELU, BnFolding.folded(0));
+        MultiLayerNetwork n = new MultiLayerNetwork(ModelZoo.build("mlp", o, MNIST, SETTINGS, plan));
+        n.init();
+        assertEquals(List.of("fc1", "fc1_act", "fc2", "fc2_act", "output"), names(n));
+        var fc1 = (io.qat4j.layers.nn.QuantDenseBN) n.getLayer(0).conf().getLayer();
+        assertEquals("float", fc1.getQuantSites().output().toString(), "the activation layer quantizes, not the fused one");
+        assertEquals("int(bits=4, axis=channel)", fc1.getQuantSites().weights().toString());
+        assertEquals("uint4", ((io.qat4j.layers.nn.QuantActivation) n.getLayer(1).conf().getLayer()).spec().toString());
+    }
+
+    @Test
     void lenetBuildsForCifarShapedInput() {
         MultiLayerNetwork n = net("lenet5", LeNet5.Options.defaults(), new InputSpec(3, 32, 32, 10));
         // conv1 20*3*25+20; after two conv+pool stages 32 -> 28 -> 14 -> 10 -> 5
@@ -145,5 +181,12 @@ class ModelZooTest {
         assertThrows(IllegalArgumentException.class, () -> new Mlp.Options(List.of(), false, 0, Activations.RELU));
         assertThrows(IllegalArgumentException.class, () -> new LeNet5.Options(LeNet5.Variant.WAGE, false, 1.0, Activations.RELU));
         assertThrows(IllegalArgumentException.class, () -> LeNet5.Variant.fromName("alexnet"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new LeNet5.Options(
+                LeNet5.Variant.WAGE, false, 0, Activations.RELU, BnFolding.folded(0)));
+        assertTrue(e.getMessage().contains("batchNorm is false"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Mlp.Options(List.of(8), false, 0, Activations.RELU,
+                BnFolding.folded(0)));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new BnFolding(true, -1)).getMessage().contains("-1"));
+        assertThrows(IllegalArgumentException.class, () -> new BnFolding(false, 5));
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
  * mlp options: {@code hidden} (list of layer widths), {@code batch_norm}, {@code dropout}, {@code activation}.
  * {@code batch_norm} is {@code false}, {@code true} or one of {@link ConfigNames#BATCH_NORMS} (kept as written:
  * a Boolean or a String; {@link #optText} reads either).
+ * Both: {@code fold_bn} and the optional {@code freeze_bn_after} (epochs) or {@code freeze_bn_after_iterations}.
  * {@code dropout} is the probability of dropping an activation (DL4J's {@code dropOut(p)} takes the probability of
  * keeping it, i.e. {@code 1 - dropout}).
  *
@@ -26,6 +27,12 @@ public record ModelConfig(String name, Map<String, Object> options) {
     /** An integer option. */
     public int optInt(String key) {
         return ((Number) option(key)).intValue();
+    }
+
+    /** An optional integer option without a default, e.g. {@code freeze_bn_after}: null when not given. */
+    public Integer optIntOrNull(String key) {
+        Object value = options.get(key);
+        return value == null ? null : ((Number) value).intValue();
     }
 
     /** A number option, e.g. {@code optDouble("dropout")}. */

@@ -5,7 +5,9 @@ import io.qat4j.training.config.ModelConfig;
 import io.qat4j.training.config.OptimizerConfig;
 import io.qat4j.training.config.TrainingConfig;
 import io.qat4j.training.data.DatasetKind;
+import io.qat4j.layers.nn.BnFreezeListener;
 import io.qat4j.zoo.Activations;
+import io.qat4j.zoo.BnFolding;
 import io.qat4j.zoo.InputSpec;
 import io.qat4j.zoo.LeNet5;
 import io.qat4j.zoo.Mlp;
@@ -18,6 +20,7 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -90,14 +93,32 @@ public final class ModelFactory {
         };
     }
 
+    /**
+     * The training listeners an experiment's model needs: a {@link BnFreezeListener} when the folded batch
+     * normalization freezes its statistics after {@code model.options.freeze_bn_after} epochs.
+     */
+    public static List<TrainingListener> listeners(ExperimentConfig cfg) {
+        Integer epochs = cfg.model().optIntOrNull("freeze_bn_after");
+        return epochs == null ? List.of() : List.of(new BnFreezeListener(epochs));
+    }
+
+    /** {@code fold_bn} and {@code freeze_bn_after_iterations} as the zoo's folding option. */
+    static BnFolding folding(ModelConfig m) {
+        if (!m.optBool("fold_bn")) {
+            return BnFolding.none();
+        }
+        Integer iterations = m.optIntOrNull("freeze_bn_after_iterations");
+        return BnFolding.folded(iterations == null ? 0 : iterations);
+    }
+
     /** The one switch from model name to the zoo's typed options. */
     static Object zooOptions(ModelConfig m) {
         return switch (m.name()) {
             case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")),
                     Normalization.fromName(m.optText("batch_norm")), m.optDouble("dropout"),
-                    Activations.fromName(m.optString("activation")));
+                    Activations.fromName(m.optString("activation")), folding(m));
             case "mlp" -> new Mlp.Options(m.optIntList("hidden"), Normalization.fromName(m.optText("batch_norm")),
-                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")));
+                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")), folding(m));
             default -> throw new IllegalArgumentException("unknown model '" + m.name() + "'; allowed: "
                     + String.join(", ", ModelZoo.NAMES));
         };

@@ -3,6 +3,7 @@ package io.qat4j.training.run;
 import io.qat4j.training.config.TrainingConfig;
 import io.qat4j.training.data.DataSplits;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -20,7 +21,8 @@ import java.util.Locale;
 
 /**
  * The epoch loop: learning-rate schedule, training steps, evaluation, best-model selection,
- * checkpoints and metrics files.
+ * checkpoints and metrics files. The network's training listeners hear {@code onEpochStart} and
+ * {@code onEpochEnd} as in DL4J's {@code fit(DataSetIterator)} (the loop calls {@code fit} per batch).
  *
  * <p>Everything an epoch depends on is derived from the seed and the epoch number (data order,
  * augmentation, dropout), and the checkpoint holds the parameters and the updater state, so a run
@@ -76,6 +78,9 @@ public final class Trainer {
             Nd4j.getRandom().setSeed(training.seed() * 1_000_003L + e);
 
             DataSetIterator it = data.train(batch, e);
+            for (TrainingListener l : net.getListeners()) {
+                l.onEpochStart(net); // phase switches (e.g. freezing batch-norm statistics) by epoch
+            }
             progress.startEpoch(epoch, epochs, batches, data.trainSize());
             double lossSum = 0;
             long seen = 0;
@@ -104,6 +109,9 @@ public final class Trainer {
             double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
             progress.endEpoch();
             net.incrementEpochCount();
+            for (TrainingListener l : net.getListeners()) {
+                l.onEpochEnd(net);
+            }
 
             Evaluator.Result trainEval = Evaluator.evaluate(net, data.train(EVAL_BATCH, 0), TRAIN_EVAL_SIZE);
             DataSetIterator valIt = data.validation(EVAL_BATCH);

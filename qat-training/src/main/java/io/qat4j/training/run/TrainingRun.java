@@ -108,6 +108,10 @@ public final class TrainingRun {
             LOG.info("run {}: {} on {} ({} parameters), {} epochs, writing to {}", cfg.name(), cfg.model().name(),
                     cfg.dataset().name(), net.numParams(), cfg.training().epochs(), dir.root());
         }
+        for (org.deeplearning4j.optimize.api.TrainingListener l : ModelFactory.listeners(cfg)) {
+            net.addListeners(l);
+            LOG.info("phase switch: {}", l);
+        }
         LOG.info("data: {} training, {} validation, {} test images", data.trainSize(), data.validationSize(), data.testSize());
 
         Trainer.Outcome outcome;

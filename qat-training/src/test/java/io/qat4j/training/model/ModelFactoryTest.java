@@ -2,7 +2,11 @@ package io.qat4j.training.model;
 
 import io.qat4j.layers.nn.DeviationBatchNorm;
 import io.qat4j.layers.nn.NormKind;
+import io.qat4j.layers.nn.BnFreezeListener;
+import io.qat4j.layers.nn.FusedBatchNorm;
 import io.qat4j.layers.nn.QuantActivation;
+import io.qat4j.layers.nn.QuantConvBN2D;
+import io.qat4j.layers.nn.QuantDenseBN;
 import io.qat4j.layers.nn.QuantConv2D;
 import io.qat4j.layers.nn.QuantDense;
 import io.qat4j.layers.nn.QuantLayer;
@@ -16,6 +20,7 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -114,6 +119,34 @@ class ModelFactoryTest {
         assertEquals("int(bits=4, signed=false, observer=ema)", ((QuantActivation) layer(c, "bn3_act")).spec().toString());
         // the normalization layers themselves are never quantized layers
         assertEquals(DeviationBatchNorm.class, layer(build("lenet5-rangebn.yaml", "quantization.weights=4"), "bn2").getClass());
+    }
+
+    @Test
+    void convBnConfigFoldsBatchNormIntoQuantizedLayers() {
+        ExperimentConfig cfg = ExperimentConfig.load(CONFIGS.resolve("lenet5-convbn-w4a4.yaml"), List.of());
+        MultiLayerConfiguration c = ModelFactory.build(cfg);
+        assertEquals(List.of("conv1", "conv1_relu", "pool1", "pool1_act", "conv2", "conv2_relu", "pool2", "pool2_act",
+                "fc1", "fc1_act", "output"), c.getConfs().stream().map(n -> n.getLayer().getLayerName()).toList());
+        assertInstanceOf(QuantConvBN2D.class, layer(c, "conv1"));
+        assertInstanceOf(QuantConvBN2D.class, layer(c, "conv2"));
+        assertInstanceOf(QuantDenseBN.class, layer(c, "fc1"));
+        // the weight site quantizes the folded weights; activations are quantized after the activation / pool
+        assertEquals("int(bits=8, narrow=true, axis=channel) | float", sites(c, "conv1"));
+        assertEquals("int(bits=8, signed=false, observer=ema)", ((QuantActivation) layer(c, "pool1_act")).spec().toString());
+        assertEquals("int(bits=4, narrow=true, axis=channel) | float", sites(c, "conv2"));
+        assertEquals("int(bits=4, signed=false, observer=ema)", ((QuantActivation) layer(c, "pool2_act")).spec().toString());
+        assertEquals("int(bits=4, narrow=true, axis=channel) | float", sites(c, "fc1"));
+        assertEquals("int(bits=4, signed=false, observer=ema)", ((QuantActivation) layer(c, "fc1_act")).spec().toString());
+        assertEquals("int(bits=8, narrow=true, axis=channel) | float", sites(c, "output"));
+        assertEquals(0, ((FusedBatchNorm) layer(c, "fc1")).getFreezeBnAfter(), "frozen by epoch, not by iteration");
+        List<TrainingListener> listeners = ModelFactory.listeners(cfg);
+        assertEquals(1, listeners.size());
+        assertEquals(2, ((BnFreezeListener) listeners.get(0)).epochs());
+
+        MultiLayerConfiguration byIterations = build("lenet5-convbn-w4a4.yaml", "model.options.freeze_bn_after=",
+                "model.options.freeze_bn_after_iterations=30");
+        assertEquals(30, ((FusedBatchNorm) layer(byIterations, "conv2")).getFreezeBnAfter());
+        assertEquals(List.of(), ModelFactory.listeners(ExperimentConfig.load(CONFIGS.resolve("lenet5-w4a4.yaml"), List.of())));
     }
 
     @Test
