@@ -112,7 +112,8 @@ class ModelZooTest {
 
     @Test
     void foldedBatchNormLeNetFusesEachNormalizationIntoItsLayer() {
-        LeNet5.Options o = new LeNet5.Options(LeNet5.Variant.WAGE, true, 0.5, Activations.RELU, BnFolding.folded(100));
+        LeNet5.Options o = new LeNet5.Options(LeNet5.Variant.WAGE, Normalization.STANDARD, 0.5, Activations.RELU,
+                BnFolding.folded(100));
         MultiLayerNetwork n = net("lenet5", o, MNIST);
         assertEquals(List.of("conv1", "conv1_relu", "pool1", "conv2", "conv2_relu", "pool2", "fc1", "fc1_relu", "output"),
                 names(n));
@@ -136,7 +137,7 @@ class ModelZooTest {
         QuantPlan plan = (name, kind) -> kind == LayerKind.DENSE
                 ? io.qat4j.layers.nn.QuantSites.of("float", "int(bits=4, axis=channel)", "float", "uint4")
                 : io.qat4j.layers.nn.QuantSites.none();
-        Mlp.Options o = new Mlp.Options(List.of(64, 32), true, 0, Activations.RELU, BnFolding.folded(0));
+        Mlp.Options o = new Mlp.Options(List.of(64, 32), Normalization.STANDARD, 0, Activations.RELU, BnFolding.folded(0));
         MultiLayerNetwork n = new MultiLayerNetwork(ModelZoo.build("mlp", o, MNIST, SETTINGS, plan));
         n.init();
         assertEquals(List.of("fc1", "fc1_act", "fc2", "fc2_act", "output"), names(n));
@@ -182,10 +183,12 @@ class ModelZooTest {
         assertThrows(IllegalArgumentException.class, () -> new LeNet5.Options(LeNet5.Variant.WAGE, false, 1.0, Activations.RELU));
         assertThrows(IllegalArgumentException.class, () -> LeNet5.Variant.fromName("alexnet"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new LeNet5.Options(
-                LeNet5.Variant.WAGE, false, 0, Activations.RELU, BnFolding.folded(0)));
-        assertTrue(e.getMessage().contains("batchNorm is false"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Mlp.Options(List.of(8), false, 0, Activations.RELU,
-                BnFolding.folded(0)));
+                LeNet5.Variant.WAGE, Normalization.NONE, 0, Activations.RELU, BnFolding.folded(0)));
+        assertTrue(e.getMessage().contains("batch_norm is none"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new LeNet5.Options(LeNet5.Variant.WAGE, Normalization.RANGE,
+                0, Activations.RELU, BnFolding.folded(0)));
+        assertThrows(IllegalArgumentException.class, () -> new Mlp.Options(List.of(8), Normalization.NONE, 0,
+                Activations.RELU, BnFolding.folded(0)));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new BnFolding(true, -1)).getMessage().contains("-1"));
         assertThrows(IllegalArgumentException.class, () -> new BnFolding(false, 5));
     }
