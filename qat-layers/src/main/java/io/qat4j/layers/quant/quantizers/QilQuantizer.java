@@ -30,9 +30,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * interval every derivative is 0 (w_hat is constant there). Parameter gradients are summed over the
  * tensor.
  *
- * <p>Initialization: while d is 0 (its value when the layer is created), the first forward pass sets
- * the interval to [0, max|w|] for weights and [0, max x] for activations (c = d = max / 2), so
- * nothing is pruned or clipped at first; gamma starts at 1.
+ * <p>Initialization (the paper starts from a trained network and does not say): while d is 0 (its value
+ * when the layer is created), the first forward pass sets the interval to [0, r], c = d = r/2, with
+ * r = min(2 sqrt(q_D) mean|x|, max|x|): LSQ's initial range (Esser et al.: step 2 mean|x| / sqrt(Qp),
+ * Qp = q_D steps), which is robust to the outliers that set the maximum, and nothing pruned; with
+ * {@code bits=32}, r = max|x|. gamma starts at 1.
  *
  * <p>Learned parameters: weights {@code c}, {@code d}, {@code gamma}; activations {@code c}, {@code d}.
  *
@@ -78,8 +80,13 @@ public final class QilQuantizer extends BaseLearnedQuantizer {
     }
     double[] v = NdArrays.readFinite(x, "input of " + spec);
     double m = 0;
+    double sumAbs = 0;
     for (double e : v) {
       m = Math.max(m, role == Role.WEIGHTS ? Math.abs(e) : e);
+      sumAbs += Math.abs(e);
+    }
+    if (spec.bits() != 32 && v.length > 0) {
+      m = Math.min(m, 2 * Math.sqrt(levels(role)) * sumAbs / v.length);
     }
     if (m > 0) {
       double half = NdArrays.r(m / 2, NdArrays.isSinglePrecision(x.dataType()));

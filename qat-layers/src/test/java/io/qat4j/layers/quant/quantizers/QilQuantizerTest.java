@@ -95,13 +95,24 @@ class QilQuantizerTest {
     Map<String, INDArray> p = initial(q, Role.WEIGHTS, 8, DataType.DOUBLE);
     assertEquals(1, value(p, "gamma"));
     assertTrue(q.needsInit(p));
-    q.init(f64(W), p, T, Role.WEIGHTS);   // max|w| = 2: interval [0, 2]
+    // r = min(2 sqrt(q_D) mean|w|, max|w|) = min(2 sqrt(3) 5.2/7, 2) = 2: interval [0, 2]
+    q.init(f64(W), p, T, Role.WEIGHTS);
     assertEquals(1, value(p, "c"));
     assertEquals(1, value(p, "d"));
     assertFalse(q.needsInit(p));
     Map<String, INDArray> a = initial(q, Role.ACTIVATIONS, 8, DataType.DOUBLE);
-    q.init(f64(0, 3, 1, -7), a, T, Role.ACTIVATIONS);   // max x = 3
+    q.init(f64(0, 3, 1, -7), a, T, Role.ACTIVATIONS);   // max x = 3 < 2 sqrt(7) 11/4
     assertEquals(1.5, value(a, "c"));
     assertEquals(1.5, value(a, "d"));
+    // an outlier: 2 bits (q_D = 3), mean|x| = 11.5/6, r = 2 sqrt(3) 11.5/6 = 6.64 < max 10
+    LearnedQuantizer q2 = qil("qil(bits=2)");
+    Map<String, INDArray> b = initial(q2, Role.ACTIVATIONS, 8, DataType.DOUBLE);
+    q2.init(f64(0, 0, 0, 0.5, 1, 10), b, T, Role.ACTIVATIONS);
+    assertEquals(Math.sqrt(3) * 11.5 / 6, value(b, "c"), 1e-12);
+    assertEquals(Math.sqrt(3) * 11.5 / 6, value(b, "d"), 1e-12);
+    // no discretization: the whole range
+    Map<String, INDArray> f = initial(qil("qil(bits=32)"), Role.ACTIVATIONS, 8, DataType.DOUBLE);
+    qil("qil(bits=32)").init(f64(0, 0, 0, 0.5, 1, 10), f, T, Role.ACTIVATIONS);
+    assertEquals(5, value(f, "d"));
   }
 }
