@@ -126,7 +126,14 @@ public final class MetricsFiles {
         int cols = Math.min(2, charts.size());
         int chartRows = (charts.size() + cols - 1) / cols;
         while (charts.size() < chartRows * cols) {
-            charts.add(chart("", "", Styler.LegendPosition.OutsideE));
+            XYChart blank = new XYChartBuilder().width(640).height(420).build();
+            blank.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+            blank.getStyler().setPlotBackgroundColor(java.awt.Color.WHITE);
+            blank.getStyler().setAxisTicksVisible(false);
+            blank.getStyler().setPlotBorderVisible(false);
+            blank.getStyler().setPlotGridLinesVisible(false);
+            blank.getStyler().setLegendVisible(false);
+            charts.add(blank);
         }
         AtomicFiles.write(dir.learnedPlot(), tmp -> {
             String base = tmp.toString().substring(0, tmp.toString().length() - ".tmp".length());
