@@ -143,7 +143,8 @@ public final class Trainer {
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
             EpochMetrics row = new EpochMetrics(epoch, lr, seen == 0 ? Double.NaN : lossSum / seen, trainEval.accuracy(),
                     val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
-                    test.meanLoss(), test.accuracy(), seen / trainSeconds, trainSeconds, epochSeconds);
+                    test.meanLoss(), test.accuracy(), seen / trainSeconds, trainSeconds, epochSeconds,
+                    LearnedParameters.values(net));
             state.rows.add(row);
             state.epochsCompleted = epoch;
             state.checkpointModel = ckptName;
@@ -159,6 +160,11 @@ public final class Trainer {
                     epoch, epochs, lr, row.trainLoss(), pct(row.trainAccuracy()), pct(row.validationAccuracy()),
                     pct(row.testAccuracy()), row.imagesPerSecond(), Progress.duration(epochSeconds),
                     improved ? "  (best)" : ""));
+            if (!row.learned().isEmpty()) {
+                LOG.info("learned quantizer parameters: {}", row.learned().entrySet().stream()
+                        .map(p -> p.getKey() + " " + String.format(Locale.ROOT, "%.4g", p.getValue()))
+                        .collect(java.util.stream.Collectors.joining(", ")));
+            }
         }
         return Outcome.COMPLETED;
     }

@@ -87,6 +87,40 @@ class ModelFactoryTest {
         assertTrue(layer(c, "bn3_act") instanceof QuantActivation);
     }
 
+    /** Each learned-quantizer config builds, and its layers carry the learned parameters. */
+    @Test
+    void learnedQuantizerConfigsBuildLayersWithTheirParameters() {
+        assertLearned(build("lenet5-pact-w4a4.yaml"), "conv1=[]", "pool1_act=[]", "conv2=[]", "pool2_act=[alpha]",
+                "fc1=[alpha]", "output=[]");
+        assertLearned(build("lenet5-lsq-w2a2.yaml"), "conv1=[]", "conv2=[wstep]", "pool2_act=[astep]",
+                "fc1=[wstep, astep]", "output=[]");
+        assertLearned(build("lenet5-qil-w3a3.yaml"), "conv2=[wc, wd, wgamma]", "pool2_act=[ac, ad]",
+                "fc1=[wc, wd, wgamma, ac, ad]", "output=[]");
+        assertLearned(build("lenet5-ttq.yaml"), "conv1=[wp, wn]", "conv2=[wp, wn]", "fc1=[wp, wn]", "output=[wp, wn]");
+        MultiLayerConfiguration pact = build("lenet5-pact-w4a4.yaml");
+        assertEquals("int(bits=8, signed=false, observer=ema)", ((QuantActivation) layer(pact, "pool1_act")).spec().toString());
+        assertEquals("int(bits=4, narrow=true, axis=channel) | pact(bits=4, init=4, l2=0.0001, lr_scale=10)", sites(pact, "fc1"));
+        assertEquals("qil(bits=3) | float", sites(build("lenet5-qil-w3a3.yaml"), "conv2"));
+
+        MultiLayerConfiguration fashion = ModelFactory.build(ExperimentConfig.load(
+                Path.of("..", "configs", "fashion-mnist", "lenet5-pact-w4a4.yaml"), List.of()));
+        assertLearned(fashion, "pool1_act=[]", "pool2_act=[alpha]", "bn3_act=[alpha]", "fc1=[]");
+        assertEquals("int(bits=8, signed=false, observer=ema)",
+                ((QuantActivation) layer(fashion, "pool1_act")).spec().toString());
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork n = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(fashion);
+        n.init();
+        assertEquals(4.0, n.getLayer(fashion.getConfs().indexOf(fashion.getConfs().stream()
+                .filter(x -> "bn3_act".equals(x.getLayer().getLayerName())).findFirst().orElseThrow()))
+                .getParam("alpha").getDouble(0));
+    }
+
+    private static void assertLearned(MultiLayerConfiguration c, String... expected) {
+        for (String e : expected) {
+            String name = e.substring(0, e.indexOf('='));
+            assertEquals(e, name + "=" + io.qat4j.layers.nn.QuantParamInitializer.learnedKeys(layer(c, name)));
+        }
+    }
+
     @Test
     void normalizationConfigsBuildTheirNormalizationLayers() {
         for (String file : List.of("lenet5-rangebn.yaml", "lenet5-l1bn.yaml")) {
