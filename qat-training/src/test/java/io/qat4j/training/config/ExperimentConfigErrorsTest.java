@@ -206,8 +206,8 @@ class ExperimentConfigErrorsTest {
                     fold_bn: true
                 """);
         ConfigProblem p = onlyProblem(fails(f));
-        assertEquals(f + ":6: model.options.fold_bn = true is not allowed: fold_bn needs batch_norm: true (it fuses "
-                + "each convolution / dense layer with the batch normalization after it)", p.render());
+        assertEquals(f + ":6: model.options.fold_bn = true is not allowed: fold_bn needs batch_norm: true or standard "
+                + "(it fuses each convolution / dense layer with the standard batch normalization after it)", p.render());
     }
 
     @Test
