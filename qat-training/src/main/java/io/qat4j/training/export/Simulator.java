@@ -228,13 +228,7 @@ public final class Simulator {
   }
 
   static int argMax(int[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
+    return io.qat4j.inference.TestVectors.argMax(v);
   }
 
   static int argMax(float[] v) {
