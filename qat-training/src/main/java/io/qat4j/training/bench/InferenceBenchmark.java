@@ -102,16 +102,16 @@ public final class InferenceBenchmark {
                 double engineSec = (System.nanoTime() - t0) / 1e9;
                 t0 = System.nanoTime();
                 for (int i = 0; i < count; i++) {
-                    INDArray out = sub.net().output(singles[i], false);
-                    sink += (long) out.getDouble(0);
-                    out.close();
+                    INDArray y = sub.net().output(singles[i], false);
+                    sink += (long) y.getDouble(0);
+                    y.close();
                 }
                 double single = (System.nanoTime() - t0) / 1e9;
                 t0 = System.nanoTime();
                 for (int k = 0; k < batches.size() && k * 256 < count; k++) {
-                    INDArray out = sub.net().output(batches.get(k), false);
-                    sink += (long) out.getDouble(0);
-                    out.close();
+                    INDArray y = sub.net().output(batches.get(k), false);
+                    sink += (long) y.getDouble(0);
+                    y.close();
                 }
                 double batched = (System.nanoTime() - t0) / 1e9;
                 if (r >= 0) {
