@@ -74,7 +74,8 @@ public final class InferenceBenchmark {
                 DataSplits data = TrainingRun.loadData(ExperimentConfig.load(run.config(), List.of("dataset.validation=0")));
                 x = firstImages(data.test(500), images);
             }
-            subjects.add(new Subject(d.getFileName().toString(), ExportReader.read(d),
+            Path named = d.getFileName().toString().equals("export") && d.getParent() != null ? d.getParent() : d;
+            subjects.add(new Subject(named.getFileName().toString(), ExportReader.read(d),
                     TrainingRun.restoreModel(Path.of(info.model()))));
         }
         int n = (int) x.size(0);
