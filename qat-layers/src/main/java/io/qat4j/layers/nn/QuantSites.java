@@ -1,8 +1,10 @@
 package io.qat4j.layers.nn;
 
 import io.qat4j.layers.quant.QuantSpec;
+import io.qat4j.layers.train.GradientSpec;
 
 import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.io.Serializable;
@@ -15,6 +17,10 @@ import java.util.Objects;
  * <p>Activation sites (input, output) whose spec names an observer keep the observed range in the
  * layer's parameters ({@code qin}, {@code qout}), so it is saved with the model. The layer supplies
  * the channel axis of per-channel specs: output channels for weights, axis 1 for activations.
+ *
+ * <p>A fifth, backward-only site, {@code errors}, quantizes the error the layer hands to the previous
+ * layer (fixed-point training, {@link io.qat4j.layers.train.ErrorSite}); it is {@code float} unless set
+ * with {@link #withErrors(GradientSpec)}.
  *
  * <p>Example: {@code QuantSites.of("float", "int(bits=4, axis=channel, narrow=true)", "float", "uint4")}.
  */
@@ -29,6 +35,8 @@ public final class QuantSites implements Serializable {
     private QuantSpec bias = QuantSpec.FLOAT;
     @JsonProperty("output")
     private QuantSpec output = QuantSpec.FLOAT;
+    @JsonIgnore
+    private GradientSpec errors = GradientSpec.FLOAT;
 
     /** For JSON deserialization; all sites float. */
     public QuantSites() {
@@ -39,6 +47,12 @@ public final class QuantSites implements Serializable {
         this.weights = Objects.requireNonNull(weights, "weights");
         this.bias = Objects.requireNonNull(bias, "bias");
         this.output = Objects.requireNonNull(output, "output");
+    }
+
+    /** The four forward sites and the error site. */
+    public QuantSites(QuantSpec input, QuantSpec weights, QuantSpec bias, QuantSpec output, GradientSpec errors) {
+        this(input, weights, bias, output);
+        this.errors = Objects.requireNonNull(errors, "errors").requireAllowedFor("errors");
     }
 
     /** All four sites float: the layer behaves exactly like its float DL4J twin. */
@@ -68,41 +82,64 @@ public final class QuantSites implements Serializable {
         return output;
     }
 
+    /** JSON: the error site, left out when float (so float-error layers serialize as before). */
+    @JsonProperty("errors")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private GradientSpec errorsForJson() {
+        return errors.isFloat() ? null : errors;
+    }
+
+    @JsonProperty("errors")
+    private void errorsFromJson(GradientSpec spec) {
+        this.errors = spec == null ? GradientSpec.FLOAT : spec.requireAllowedFor("errors");
+    }
+
+    /** The error site: what the error handed to the previous layer is quantized to ({@code float}: untouched). */
+    public GradientSpec errors() {
+        return errors;
+    }
+
     public QuantSites withInput(QuantSpec spec) {
-        return new QuantSites(spec, weights, bias, output);
+        return new QuantSites(spec, weights, bias, output, errors);
     }
 
     public QuantSites withWeights(QuantSpec spec) {
-        return new QuantSites(input, spec, bias, output);
+        return new QuantSites(input, spec, bias, output, errors);
     }
 
     public QuantSites withBias(QuantSpec spec) {
-        return new QuantSites(input, weights, spec, output);
+        return new QuantSites(input, weights, spec, output, errors);
     }
 
     public QuantSites withOutput(QuantSpec spec) {
-        return new QuantSites(input, weights, bias, spec);
+        return new QuantSites(input, weights, bias, spec, errors);
+    }
+
+    public QuantSites withErrors(GradientSpec spec) {
+        return new QuantSites(input, weights, bias, output, spec);
     }
 
     /** True when no site is quantized. */
     @JsonIgnore
     public boolean isFloat() {
-        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat();
+        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat() && errors.isFloat();
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof QuantSites s && input.equals(s.input) && weights.equals(s.weights) && bias.equals(s.bias)
-                && output.equals(s.output);
+                && output.equals(s.output) && errors.equals(s.errors);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(input, weights, bias, output);
+        return errors.isFloat() ? Objects.hash(input, weights, bias, output)
+                : Objects.hash(input, weights, bias, output, errors);
     }
 
     @Override
     public String toString() {
-        return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output + ")";
+        return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output
+                + (errors.isFloat() ? "" : ", errors=" + errors) + ")";
     }
 }

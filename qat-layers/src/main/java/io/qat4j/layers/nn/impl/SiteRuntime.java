@@ -10,6 +10,7 @@ import io.qat4j.layers.quant.QuantResult;
 import io.qat4j.layers.quant.QuantSpec;
 import io.qat4j.layers.quant.Quantizer;
 import io.qat4j.layers.quant.Quantizers;
+import io.qat4j.layers.train.ErrorSite;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -39,6 +40,9 @@ final class SiteRuntime {
     private final Quantizer biasQ;
     private final ActivationSite input;
     private final ActivationSite output;
+    private final ErrorSite errors;
+    private int lastLayerIndex;
+    private int lastIteration;
 
     private INDArray lastQuantizedInput;
     private final Map<String, INDArray> paramRaw = new HashMap<>();
@@ -50,6 +54,7 @@ final class SiteRuntime {
         biasQ = quantizer(sites.bias());
         input = new ActivationSite(sites.input(), QuantParamInitializer.INPUT_STATE_KEY, ArrayType.INPUT);
         output = new ActivationSite(sites.output(), QuantParamInitializer.OUTPUT_STATE_KEY, ArrayType.ACTIVATIONS);
+        errors = new ErrorSite(sites.errors());
     }
 
     private static Quantizer quantizer(QuantSpec spec) {
@@ -76,6 +81,8 @@ final class SiteRuntime {
      */
     INDArray inputForCompute(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex,
                              int iteration, LayerWorkspaceMgr mgr) {
+        lastLayerIndex = layerIndex;
+        lastIteration = iteration;
         if (x == null || x == lastQuantizedInput || input.quantizer == null) {
             return x;
         }
@@ -224,7 +231,8 @@ final class SiteRuntime {
     /**
      * A layer's backward pass around its float twin's: the output site's estimator, the float
      * backward at the quantized values ({@code floatBackprop}), the weight and bias estimators applied
-     * to the gradient views in place, and the input site's estimator.
+     * to the gradient views in place, the input site's estimator, and the error site (the error handed to
+     * the previous layer, quantized when fixed-point training asks for it).
      */
     org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backprop(
             INDArray epsilon, LayerWorkspaceMgr mgr, Map<String, INDArray> gradientViews, String weightKey, String biasKey,
@@ -233,7 +241,8 @@ final class SiteRuntime {
         paramGradient(weightKey, true, gradientViews.get(weightKey));
         paramGradient(biasKey, false, gradientViews.get(biasKey));
         clearParams();
-        return new org.nd4j.common.primitives.Pair<>(p.getFirst(), inputGradient(p.getSecond(), mgr));
+        return new org.nd4j.common.primitives.Pair<>(p.getFirst(),
+                errors.apply(inputGradient(p.getSecond(), mgr), lastLayerIndex, lastIteration, mgr));
     }
 
     /** Forgets the parameters quantized for the last training iteration. */
