@@ -175,6 +175,58 @@ public final class FixedPointTraining {
         }
     }
 
+    /**
+     * The backward paths a configuration quantizes, as text lines (a table per layer with weights, then the
+     * network-wide settings), read from the configuration itself; empty when nothing is quantized.
+     */
+    public static List<String> describe(MultiLayerConfiguration conf) {
+        List<String> rows = new ArrayList<>();
+        String fmt = "%-10s %-36s %-26s %s";
+        java.util.Set<String> updaters = new java.util.TreeSet<>();
+        boolean any = false;
+        for (int i = 0; i < conf.getConfs().size(); i++) {
+            Layer l = conf.getConf(i).getLayer();
+            if (l instanceof BaseLayer bl && bl.getIUpdater() instanceof QuantizedUpdater q) {
+                updaters.add("optimizer state " + q.state() + ", loss scale " + SpecText.number(q.lossScale()));
+            }
+            if (!isWeighted(l)) {
+                continue;
+            }
+            BaseLayer bl = (BaseLayer) l;
+            String errors = l instanceof QuantLayer q ? q.getQuantSites().errors().toString() : "float";
+            if (l instanceof BaseOutputLayer out && out.getLossFn() instanceof QuantizedLoss ql) {
+                errors += " (loss: " + ql.errors() + ")";
+            }
+            String grads = "float";
+            String update = "float";
+            for (Regularization r : nullToEmpty(bl.getRegularization())) {
+                if (r instanceof GradientQuantization g) {
+                    grads = g.spec().toString();
+                } else if (r instanceof WeightUpdateQuantization u) {
+                    update = (u.updates().isFloat() ? "" : u.updates() + " -> ") + (u.master().isFloat() ? "float32"
+                            : u.master().toString()) + (u.clip() > 0 ? ", clip " + SpecText.number(u.clip()) : "");
+                }
+            }
+            any |= !errors.equals("float") || !grads.equals("float") || !update.equals("float");
+            rows.add(String.format(java.util.Locale.ROOT, fmt, l.getLayerName(), errors, grads, update));
+        }
+        if (!any && updaters.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        out.add(String.format(java.util.Locale.ROOT, fmt, "layer", "errors handed back", "gradients", "stored weights"));
+        out.addAll(rows);
+        out.addAll(updaters);
+        return out;
+    }
+
+    /** Number formatting of {@link #describe}. */
+    private static final class SpecText {
+        static String number(double d) {
+            return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+        }
+    }
+
     /** True for layers whose parameters DL4J regularizes: convolution, dense and output layers. */
     public static boolean isWeighted(Layer l) {
         return l instanceof ConvolutionLayer || l instanceof BaseOutputLayer

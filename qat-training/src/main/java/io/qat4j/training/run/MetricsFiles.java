@@ -27,18 +27,35 @@ public final class MetricsFiles {
 
     /** Rewrites all three files (each atomically). */
     public static void write(RunDirectory dir, String runName, List<EpochMetrics> rows) {
+        write(dir, runName, rows, List.of(), "cross-entropy");
+    }
+
+    /**
+     * Rewrites the files; with fixed-point diagnostics ({@link FixedPointDiagnostics}) metrics.json gets their
+     * {@code fixed_point} entries and {@code fixed-point.png} is drawn.
+     *
+     * @param lossLabel the y axis of the loss plot, e.g. {@code cross-entropy}
+     */
+    public static void write(RunDirectory dir, String runName, List<EpochMetrics> rows, List<Map<String, Object>> fixedPoint,
+                             String lossLabel) {
         AtomicFiles.writeString(dir.metricsCsv(), csv(rows));
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("run", runName);
         doc.put("columns", EpochMetrics.COLUMNS);
         doc.put("epochs", rows.stream().map(EpochMetrics::toMap).toList());
+        if (!fixedPoint.isEmpty()) {
+            doc.put("fixed_point", fixedPoint);
+        }
         try {
             AtomicFiles.writeString(dir.metricsJson(), JSON.writeValueAsString(doc));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         if (!rows.isEmpty()) {
-            writePlot(dir, runName, rows);
+            writePlot(dir, runName, rows, lossLabel);
+        }
+        if (!fixedPoint.isEmpty()) {
+            FixedPointDiagnostics.writePlot(dir, runName, fixedPoint);
         }
     }
 
@@ -61,9 +78,9 @@ public final class MetricsFiles {
         return v.toString();
     }
 
-    private static void writePlot(RunDirectory dir, String runName, List<EpochMetrics> rows) {
+    private static void writePlot(RunDirectory dir, String runName, List<EpochMetrics> rows, String lossLabel) {
         System.setProperty("java.awt.headless", "true");
-        XYChart loss = chart(runName + ": loss", "cross-entropy", Styler.LegendPosition.InsideNE);
+        XYChart loss = chart(runName + ": loss", lossLabel, Styler.LegendPosition.InsideNE);
         XYChart acc = chart(runName + ": accuracy", "accuracy", Styler.LegendPosition.InsideSE);
         addSeries(loss, "train", rows, EpochMetrics::trainLoss);
         addSeries(loss, "validation", rows, EpochMetrics::validationLoss);

@@ -33,6 +33,11 @@ public record RunDirectory(Path root) {
         return root.resolve("learning-curves.png");
     }
 
+    /** Diagnostics of the quantized backward paths (fixed-point training runs only). */
+    public Path fixedPointPlot() {
+        return root.resolve("fixed-point.png");
+    }
+
     public Path bestModel() {
         return root.resolve("best.zip");
     }
