@@ -37,6 +37,13 @@ public final class QuantSites implements Serializable {
     private QuantSpec output = QuantSpec.FLOAT;
     @JsonIgnore
     private GradientSpec errors = GradientSpec.FLOAT;
+    @JsonIgnore
+    private QuantSpec accumulation = QuantSpec.FLOAT;
+    @JsonIgnore
+    private int chunk = DEFAULT_CHUNK;
+
+    /** Default chunk of {@link #withAccumulation}: 64 products (Wang et al.). */
+    public static final int DEFAULT_CHUNK = 64;
 
     /** For JSON deserialization; all sites float. */
     public QuantSites() {
@@ -82,6 +89,29 @@ public final class QuantSites implements Serializable {
         return output;
     }
 
+    /** JSON: the accumulator format, left out when float. */
+    @JsonProperty("accumulation")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private QuantSpec accumulationForJson() {
+        return accumulation.isFloat() ? null : accumulation;
+    }
+
+    @JsonProperty("accumulation")
+    private void accumulationFromJson(QuantSpec spec) {
+        this.accumulation = spec == null ? QuantSpec.FLOAT : spec;
+    }
+
+    @JsonProperty("chunk")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private Integer chunkForJson() {
+        return accumulation.isFloat() ? null : chunk;
+    }
+
+    @JsonProperty("chunk")
+    private void chunkFromJson(Integer c) {
+        this.chunk = c == null ? DEFAULT_CHUNK : c;
+    }
+
     /** JSON: the error site, left out when float (so float-error layers serialize as before). */
     @JsonProperty("errors")
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -100,46 +130,80 @@ public final class QuantSites implements Serializable {
     }
 
     public QuantSites withInput(QuantSpec spec) {
-        return new QuantSites(spec, weights, bias, output, errors);
+        return keepAccumulation(new QuantSites(spec, weights, bias, output, errors));
     }
 
     public QuantSites withWeights(QuantSpec spec) {
-        return new QuantSites(input, spec, bias, output, errors);
+        return keepAccumulation(new QuantSites(input, spec, bias, output, errors));
     }
 
     public QuantSites withBias(QuantSpec spec) {
-        return new QuantSites(input, weights, spec, output, errors);
+        return keepAccumulation(new QuantSites(input, weights, spec, output, errors));
     }
 
     public QuantSites withOutput(QuantSpec spec) {
-        return new QuantSites(input, weights, bias, spec, errors);
+        return keepAccumulation(new QuantSites(input, weights, bias, spec, errors));
+    }
+
+    private QuantSites keepAccumulation(QuantSites s) {
+        s.accumulation = accumulation;
+        s.chunk = chunk;
+        return s;
     }
 
     public QuantSites withErrors(GradientSpec spec) {
-        return new QuantSites(input, weights, bias, output, spec);
+        QuantSites s = new QuantSites(input, weights, bias, output, spec);
+        s.accumulation = accumulation;
+        s.chunk = chunk;
+        return s;
+    }
+
+    /**
+     * The format of the layer's matrix-product accumulator, emulated with chunk-based accumulation by dense and
+     * output layers ({@link io.qat4j.layers.train.ChunkedAccumulation}); {@code float}: float32.
+     */
+    public QuantSpec accumulation() {
+        return accumulation;
+    }
+
+    /** Products per chunk of the emulated accumulation. */
+    public int accumulationChunk() {
+        return chunk;
+    }
+
+    /** Same sites with an accumulator format and chunk (e.g. {@code fp16}, 64). */
+    public QuantSites withAccumulation(QuantSpec spec, int chunkSize) {
+        io.qat4j.layers.train.ChunkedAccumulation.check(spec, chunkSize);
+        QuantSites s = new QuantSites(input, weights, bias, output, errors);
+        s.accumulation = spec;
+        s.chunk = chunkSize;
+        return s;
     }
 
     /** True when no site is quantized. */
     @JsonIgnore
     public boolean isFloat() {
-        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat() && errors.isFloat();
+        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat() && errors.isFloat()
+                && accumulation.isFloat();
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof QuantSites s && input.equals(s.input) && weights.equals(s.weights) && bias.equals(s.bias)
-                && output.equals(s.output) && errors.equals(s.errors);
+                && output.equals(s.output) && errors.equals(s.errors) && accumulation.equals(s.accumulation)
+                && (accumulation.isFloat() || chunk == s.chunk);
     }
 
     @Override
     public int hashCode() {
-        return errors.isFloat() ? Objects.hash(input, weights, bias, output)
-                : Objects.hash(input, weights, bias, output, errors);
+        return errors.isFloat() && accumulation.isFloat() ? Objects.hash(input, weights, bias, output)
+                : Objects.hash(input, weights, bias, output, errors, accumulation);
     }
 
     @Override
     public String toString() {
         return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output
-                + (errors.isFloat() ? "" : ", errors=" + errors) + ")";
+                + (errors.isFloat() ? "" : ", errors=" + errors)
+                + (accumulation.isFloat() ? "" : ", accumulation=" + accumulation + "/" + chunk) + ")";
     }
 }

@@ -189,6 +189,10 @@ public final class FixedPointTraining {
             if (l instanceof BaseLayer bl && bl.getIUpdater() instanceof QuantizedUpdater q) {
                 updaters.add("optimizer state " + q.state() + ", loss scale " + SpecText.number(q.lossScale()));
             }
+            if (l instanceof QuantLayer q && !q.getQuantSites().accumulation().isFloat()) {
+                updaters.add("accumulation " + q.getQuantSites().accumulation() + " in chunks of "
+                        + q.getQuantSites().accumulationChunk() + " products (dense and output layers)");
+            }
             if (!isWeighted(l)) {
                 continue;
             }

@@ -112,6 +112,43 @@ class FixedPointStepTest {
         assertTrue(m.takeStats().isEmpty(), "taking resets");
     }
 
+    /** One 2 -> 2 output layer (identity, squared error summed over outputs), SGD 0.1, W and b given. */
+    static MultiLayerNetwork oneLayer(String errors, String gradients) {
+        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(1).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).list()
+                .layer(new QuantOutput.Builder(new LossL2()).nIn(2).nOut(2).activation(Activation.IDENTITY)
+                        .quant(QuantSites.none().withErrors(GradientSpec.parse(errors))).build())
+                .build();
+        FixedPointTraining.apply(c, name -> GradientSpec.parse(gradients), FixedPointTraining.Options.NONE);
+        MultiLayerNetwork n = new MultiLayerNetwork(c);
+        n.init();
+        n.setParam("0_W", f32(new long[] {2, 2}, 0.5, -0.25, 0.125, 0.75));
+        n.setParam("0_b", f32(new long[] {1, 2}, 0, 0));
+        return n;
+    }
+
+    @Test
+    void oneTrainingStepMatchesHandComputedQuantizedErrorsAndGradients() {
+        INDArray x = f32(new long[] {1, 2}, 1, 2);
+        INDArray y = f32(new long[] {1, 2}, 1, 0);
+        // y_hat = x W = [0.75, 1.25]; delta = dL/dz = 2 (y_hat - y) = [-0.5, 2.5]
+        // (a) errors shift(bits=4): s = Shift(2.5) = 2, codes -2, 10 -> 7: delta_q = [-0.5, 1.75];
+        //     dW = x^T delta_q = [[-0.5, 1.75], [-1, 3.5]], db = delta_q; W -= 0.1 dW.
+        MultiLayerNetwork a = oneLayer("shift(bits=4)", "float");
+        a.fit(x, y);
+        assertValues(new double[] {0.55, -0.425, 0.225, 0.4}, a.getParam("0_W"), 1e-6);
+        assertValues(new double[] {0.05, -0.175}, a.getParam("0_b"), 1e-6);
+        // (b) gradients int4 (round to nearest): dW = [[-0.5, 2.5], [-1, 5]], scale 5/7.5:
+        //     codes -0.75 -> -1, 3.75 -> 4, -1.5 -> -2, 7.5 -> 8 -> 7; db = [-0.5, 2.5], scale 2.5/7.5: -1.5 -> -2, 7.5 -> 7.
+        MultiLayerNetwork b = oneLayer("float", "int4");
+        b.fit(x, y);
+        double sw = (float) (5 / 7.5);
+        double sb = (float) (2.5 / 7.5);
+        assertValues(new double[] {0.5 + 0.1 * sw, -0.25 - 0.1 * 4 * sw, 0.125 + 0.1 * 2 * sw, 0.75 - 0.1 * 7 * sw},
+                b.getParam("0_W"), 1e-6);
+        assertValues(new double[] {0.1 * 2 * sb, -0.1 * 7 * sb}, b.getParam("0_b"), 1e-6);
+    }
+
     @Test
     void gradientRegularizationQuantizesBeforeTheUpdater() {
         // int4: scale 0.7/7.5; codes 7 (saturated from 7.5), -4, 1, 0.

@@ -98,6 +98,8 @@ final class ExperimentSchema {
             .field("optimizer_state", quantSpec(), "float")
             .field("loss_scale", number().atLeast(1).atMost(16_777_216), 1.0)
             .field("wage_scale", bool(), false)
+            .field("accumulation", quantSpec(), "float")
+            .field("accumulation_chunk", integer(1, 1 << 20), 64)
             .rule("loss_scale", (v, m) -> io.qat4j.layers.train.FixedPointTraining.isPowerOfTwo(((Number) v).doubleValue()),
                     "the loss scale must be a power of two (1, 2, 4, ..., 16777216) so that scaling is exact");
 

@@ -64,7 +64,8 @@ public final class ModelFactory {
         boolean nonNegative = "relu".equals(cfg.model().optString("activation"));
         QuantPlan plan;
         try {
-            plan = SitePlan.of(precisions, nonNegative);
+            FixedPointConfig fp = cfg.quantization().fixedPoint();
+            plan = SitePlan.of(precisions, nonNegative, fp.accumulation(), fp.accumulationChunk());
         } catch (IllegalArgumentException e) {
             throw new UserException("quantization: " + e.getMessage(), e);
         }

@@ -91,6 +91,15 @@ public final class SitePlan {
 
     /** The zoo plan for these layer precisions. */
     public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative) {
+        return of(precisions, nonNegative, QuantSpec.FLOAT, QuantSites.DEFAULT_CHUNK);
+    }
+
+    /**
+     * The zoo plan for these layer precisions, with dense and output layers accumulating their matrix products in
+     * {@code accumulation} (chunks of {@code chunk} products).
+     */
+    public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative,
+                               QuantSpec accumulation, int chunk) {
         Map<String, QuantSites> byName = new HashMap<>();
         boolean first = true;
         for (QuantizationPlan.LayerPrecision lp : precisions) {
@@ -99,7 +108,11 @@ public final class SitePlan {
             // The first layer with weights hands its error to no one: nothing to quantize there.
             GradientSpec e = lp.kind().hasWeights() && !first ? errorSpec(lp.errors()) : GradientSpec.FLOAT;
             first &= !lp.kind().hasWeights();
-            byName.put(lp.layer(), new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e));
+            QuantSites sites = new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e);
+            if (!accumulation.isFloat() && (lp.kind() == LayerKind.DENSE || lp.kind() == LayerKind.OUTPUT)) {
+                sites = sites.withAccumulation(accumulation, chunk);
+            }
+            byName.put(lp.layer(), sites);
         }
         return (name, kind) -> {
             QuantSites s = byName.get(name);

@@ -381,6 +381,7 @@ class ExperimentConfigErrorsTest {
                     optimizer_state: 8
                     updates: wage(bits=8)
                     wage_scale: maybe
+                    accumulation_chunk: 0
                 training:
                   loss: hinge
                 """);
@@ -397,10 +398,11 @@ class ExperimentConfigErrorsTest {
                 "quantization.fixed_point.updates = wage(bits=8) is not a valid precision ('wage(bits=8)' cannot be used "
                         + "for updates",
                 "quantization.fixed_point.wage_scale = maybe",
+                "quantization.fixed_point.accumulation_chunk = 0 is out of range",
                 "training.loss = hinge", "cross_entropy, sse"}) {
             assertTrue(m.contains(expected), "expected '" + expected + "' in:\n" + m);
         }
-        assertEquals(8, e.problems().size(), m);
+        assertEquals(9, e.problems().size(), m);
     }
 
     @Test
@@ -419,6 +421,8 @@ class ExperimentConfigErrorsTest {
         assertEquals(128, fp.lossScale(), 0);
         assertEquals(0, fp.weightClip(), 0);
         assertTrue(fp.updates().isFloat() && fp.optimizerState().isFloat() && !fp.wageScale());
+        assertTrue(fp.accumulation().isFloat());
+        assertEquals(64, fp.accumulationChunk());
         assertEquals("shift(bits=6)", c.quantization().errors().toString());
         assertEquals("terngrad(clip=3)", c.quantization().gradients().gradient().toString());
         assertEquals("cross_entropy", c.training().loss());
