@@ -33,6 +33,28 @@ class GradientQuantizerTest {
         assertEquals(s, GradientSpec.parse(s.toString()));
     }
 
+    static java.util.List<String> documentedCanonicalSpecs() throws Exception {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        boolean in = false;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("..", "docs", "quantizers.md"))) {
+            if (line.equals("```gradient-spec-canonical")) {
+                in = true;
+            } else if (line.startsWith("```")) {
+                in = false;
+            } else if (in && !line.isBlank()) {
+                out.add(line.strip());
+            }
+        }
+        assertTrue(out.size() >= 10, "the docs/quantizers.md block: " + out);
+        return out;
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("documentedCanonicalSpecs")
+    void documentedCanonicalSpecsRoundTrip(String text) {
+        assertEquals(text, GradientSpec.parse(text).toString());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "shift|shift(bits=8)", "shift( bits = 6 )|shift(bits=6)", "wage|wage(bits=8)", "wage(r=16)|wage(bits=8)",
