@@ -33,7 +33,11 @@ public enum LayerKind {
                 + Arrays.stream(values()).map(LayerKind::configName).collect(Collectors.joining(", ")));
     }
 
-    /** Classifies a DL4J layer configuration. Output layers are checked before dense ones. */
+    /**
+     * Classifies a DL4J layer configuration. Output layers are checked before dense ones; RangeBN and
+     * L1BN ({@code DeviationBatchNorm}) are {@link #BATCHNORM} like DL4J's batch normalization. Layers with
+     * folded batch normalization are conv ({@code QuantConvBN2D}) or dense ({@code QuantDenseBN}).
+     */
     public static LayerKind of(Layer layer) {
         if (layer instanceof BaseOutputLayer) {
             return OUTPUT;
@@ -41,10 +45,11 @@ public enum LayerKind {
         if (layer instanceof ConvolutionLayer) {
             return CONV;
         }
-        if (layer instanceof DenseLayer || layer instanceof io.qat4j.layers.nn.QuantDense) {
+        if (layer instanceof DenseLayer || layer instanceof io.qat4j.layers.nn.QuantDense
+                || layer instanceof io.qat4j.layers.nn.QuantDenseBN) {
             return DENSE;
         }
-        if (layer instanceof BatchNormalization) {
+        if (layer instanceof BatchNormalization || layer instanceof io.qat4j.layers.nn.DeviationBatchNorm) {
             return BATCHNORM;
         }
         if (layer instanceof ActivationLayer || layer instanceof io.qat4j.layers.nn.QuantActivation) {

@@ -12,7 +12,9 @@ import io.qat4j.layers.nn.QuantSites;
  * stay float). For a batch-normalization layer only the output site matters. Where max pooling
  * follows (LeNet-5's convolutions), the activation quantization moves after the pool into a
  * {@code QuantActivation} named {@code <pool>_act}; after a normalization with no pool it is a
- * {@code QuantActivation} named {@code <bn>_act} that carries the activation function.
+ * {@code QuantActivation} named {@code <bn>_act} that carries the activation function. With folded
+ * batch normalization ({@link BnFolding}) there is no normalization layer: the fused conv / dense
+ * layer's own output site is its activation quantization ({@code <pool>_act} or {@code <layer>_act}).
  */
 @FunctionalInterface
 public interface QuantPlan {

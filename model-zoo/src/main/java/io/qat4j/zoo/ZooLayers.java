@@ -2,14 +2,15 @@ package io.qat4j.zoo;
 
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
+import io.qat4j.layers.nn.QuantConvBN2D;
 import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantDenseBN;
 import io.qat4j.layers.nn.QuantOutput;
 import io.qat4j.layers.nn.QuantSites;
 import io.qat4j.layers.quant.QuantSpec;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -20,15 +21,44 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * The layer factory zoo models share: each method builds the stock DL4J layer when the plan leaves it
- * float and the quantized twin otherwise, so float plans give exactly the float networks.
+ * float and the quantized twin otherwise, so float plans give exactly the float networks. Where a
+ * method is given a normalization layer name, the model's {@link Normalization} goes there.
  */
 final class ZooLayers {
     private final NeuralNetConfiguration.ListBuilder list;
     private final QuantPlan plan;
+    private final Normalization norm;
+    private final BnFolding folding;
 
-    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan) {
+    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan, Normalization norm) {
+        this(list, plan, norm, BnFolding.none());
+    }
+
+    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan, Normalization norm, BnFolding folding) {
         this.list = list;
         this.plan = plan;
+        this.norm = norm;
+        this.folding = folding;
+    }
+
+    /**
+     * Checks the folding option of a model's options record: given, and only with standard batch normalization
+     * (the fused layers implement DL4J's batch normalization).
+     */
+    static void requireBatchNorm(BnFolding folding, Normalization norm) {
+        if (folding == null) {
+            throw new IllegalArgumentException("folding must not be null (use BnFolding.none())");
+        }
+        if (folding.enabled() && norm != Normalization.STANDARD) {
+            throw new IllegalArgumentException("batch-norm folding needs standard batch normalization: batch_norm is "
+                    + norm.name().toLowerCase(java.util.Locale.ROOT) + "; allowed: folding with batch_norm true "
+                    + "(standard), or no folding");
+        }
+    }
+
+    /** {@code name} when the model has normalization layers, else null (no layer). */
+    String normName(String name) {
+        return norm.isPresent() ? name : null;
     }
 
     /**
@@ -39,6 +69,9 @@ final class ZooLayers {
      * the values.
      */
     QuantSpec convBeforePool(String name, int kernel, int nOut, Activation act, String bnName) {
+        if (bnName != null && folding.enabled()) {
+            return fusedConvBeforePool(name, kernel, nOut, act);
+        }
         QuantSites s = plan.sites(name, LayerKind.CONV);
         boolean bn = bnName != null;
         QuantSpec pending = bn ? plan.sites(bnName, LayerKind.BATCHNORM).output() : s.output();
@@ -52,10 +85,24 @@ final class ZooLayers {
                     .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).quant(s).build());
         }
         if (bn) {
-            list.layer(new BatchNormalization.Builder().name(bnName).build());
+            list.layer(norm.layer(bnName));
             list.layer(new ActivationLayer.Builder().name(bnName + "_" + actName(act)).activation(act).build());
         }
         return pending;
+    }
+
+    /**
+     * A stride-1 valid convolution fused with its batch normalization ({@link QuantConvBN2D}, identity
+     * activation), then the activation as {@code <name>_<act>}; returns the convolution's own activation
+     * spec for the pooling layer that follows.
+     */
+    private QuantSpec fusedConvBeforePool(String name, int kernel, int nOut, Activation act) {
+        QuantSites s = plan.sites(name, LayerKind.CONV);
+        list.layer(new QuantConvBN2D.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
+                .convolutionMode(ConvolutionMode.Truncate).quant(s.withOutput(QuantSpec.FLOAT))
+                .freezeBnAfter(folding.freezeAfterIterations()).build());
+        list.layer(new ActivationLayer.Builder().name(name + "_" + actName(act)).activation(act).build());
+        return s.output();
     }
 
     /** 2x2 max pooling with stride 2, then the pending activation quantization (if any) as {@code <name>_act}. */
@@ -69,6 +116,10 @@ final class ZooLayers {
 
     /** A dense layer, optionally followed by batch normalization carrying the activation. */
     void dense(String name, int nOut, Activation act, String bnName, double dropout) {
+        if (bnName != null && folding.enabled()) {
+            fusedDense(name, nOut, act, dropout);
+            return;
+        }
         QuantSites s = plan.sites(name, LayerKind.DENSE);
         boolean bn = bnName != null;
         if (bn) {
@@ -97,11 +148,33 @@ final class ZooLayers {
      * Batch normalization followed by its activation. DL4J's {@code BatchNormalization} layer does
      * not apply an activation function in its forward pass (1.0.0-M2.1), so the activation is a
      * layer of its own: {@code <bn>_<act>} ({@code ActivationLayer}), or a {@code QuantActivation}
-     * named {@code <bn>_act} when the plan quantizes the activations.
+     * named {@code <bn>_act} when the plan quantizes the activations. RangeBN and L1BN layers are
+     * built the same way (with the identity activation).
      */
     private void batchNorm(String name, Activation act) {
         QuantSpec spec = plan.sites(name, LayerKind.BATCHNORM).output();
-        list.layer(new BatchNormalization.Builder().name(name).build());
+        list.layer(norm.layer(name));
+        activation(name, act, spec);
+    }
+
+    /**
+     * A dense layer fused with its batch normalization ({@link QuantDenseBN}, identity activation),
+     * then its activation: {@code <name>_<act>} ({@code ActivationLayer}), or a {@code QuantActivation}
+     * named {@code <name>_act} with the layer's activation spec.
+     */
+    private void fusedDense(String name, int nOut, Activation act, double dropout) {
+        QuantSites s = plan.sites(name, LayerKind.DENSE);
+        QuantDenseBN.Builder b = new QuantDenseBN.Builder().name(name).nOut(nOut).quant(s.withOutput(QuantSpec.FLOAT))
+                .freezeBnAfter(folding.freezeAfterIterations());
+        if (dropout > 0) {
+            b.dropOut(1.0 - dropout);
+        }
+        list.layer(b.build());
+        activation(name, act, s.output());
+    }
+
+    /** The activation after a normalization: a plain {@code ActivationLayer}, or a quantizing {@code QuantActivation}. */
+    private void activation(String name, Activation act, QuantSpec spec) {
         if (spec.isFloat()) {
             list.layer(new ActivationLayer.Builder().name(name + "_" + actName(act)).activation(act).build());
         } else {

@@ -94,7 +94,8 @@ public final class TestVectors {
     return List.of(npy, mem);
   }
 
-  static int argMax(int[] v) {
+  /** The index of the largest code (the first one on ties), i.e. the class an argmax over output codes picks. */
+  public static int argMax(int[] v) {
     int best = 0;
     for (int i = 1; i < v.length; i++) {
       if (v[i] > v[best]) {

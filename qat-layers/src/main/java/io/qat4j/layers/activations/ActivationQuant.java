@@ -25,8 +25,9 @@ import java.util.Objects;
  * hard tanh ({@code min(max(x, -1), 1)}). For the bounded bases (ReLU6, hard tanh) the quantizer gets
  * the base's fixed range ([0, 6] or [-1, 1]) as its range, so the grid is the same for every batch; for
  * identity and ReLU an integer spec derives its range from each batch (per tensor, or per channel along
- * axis 1 with {@code axis=channel}). Specs with an observer are rejected: an activation function keeps
- * no state; use the {@code QuantActivation} layer, which keeps the observed range in its parameters.
+ * axis 1 with {@code axis=channel}). Specs with an observer, and learned specs (pact, lsq, qil), are
+ * rejected: an activation function keeps no state; use the {@code QuantActivation} layer, which keeps the
+ * observed range or the learned parameters in its parameters.
  *
  * <p>Backward: {@code dL/dx = base'(x) · STE(dL/dy)}, where base' is 1 for identity, {@code x > 0} for
  * ReLU, {@code 0 < x < 6} for ReLU6 and {@code |x| <= 1} for hard tanh, and STE is the spec's gradient
@@ -65,7 +66,7 @@ public final class ActivationQuant implements IActivation {
     }
 
     /**
-     * @throws IllegalArgumentException if base or spec is null, or the spec needs an observer
+     * @throws IllegalArgumentException if base or spec is null, or the spec needs an observer or is learned
      */
     public ActivationQuant(Base base, QuantSpec spec) {
         if (base == null) {
@@ -73,6 +74,11 @@ public final class ActivationQuant implements IActivation {
         }
         if (spec == null) {
             throw new IllegalArgumentException("spec must not be null (use QuantSpec.FLOAT for no quantization)");
+        }
+        if (spec.isLearned()) {
+            throw new IllegalArgumentException("spec '" + spec + "' is a learned quantizer, but an activation function "
+                    + "has no trainable parameters; use the QuantActivation layer (io.qat4j.layers.nn.QuantActivation) "
+                    + "or a quantized layer's output site, which keep them");
         }
         if (spec.needsObserver()) {
             throw new IllegalArgumentException("spec '" + spec + "' needs an observer, but an activation function keeps "

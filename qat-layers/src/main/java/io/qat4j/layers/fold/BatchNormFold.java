@@ -1,5 +1,8 @@
 package io.qat4j.layers.fold;
 
+import io.qat4j.layers.nn.DeviationBatchNorm;
+import io.qat4j.layers.nn.DeviationBatchNormParamInitializer;
+import io.qat4j.layers.nn.impl.DeviationBatchNormImpl;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -35,13 +38,60 @@ import java.util.Map;
  * (Jacob et al., 1712.05877, §3.2; Krishnamoorthi, 1806.08342, §2.8). DL4J keeps the variance
  * either as such or as log10 of the standard deviation; both are read. Folding changes results
  * only by float rounding.
+ *
+ * <p>{@link DeviationBatchNorm} (RangeBN, L1BN) folds the same way with its own divisor:
+ * {@code g = γ / (σ̂ + ε)}, σ̂ being its running deviation estimate ({@code std}); its activation
+ * function (identity unless configured) moves to the folded layer.
  */
 public final class BatchNormFold {
     private BatchNormFold() {
     }
 
-    /** The per-channel statistics of a DL4J batch-normalization layer (inference mode). */
+    /**
+     * The per-channel statistics of a batch-normalization layer (inference mode): the layer computes
+     * {@code y = γ (x − mean) / sqrt(var + eps) + β}.
+     *
+     * <p>For DL4J's {@code BatchNormalization} {@code var} is the running variance σ² and {@code eps}
+     * the layer's ε. For {@link DeviationBatchNorm}, whose divisor is {@code σ̂ + ε} rather than a
+     * square root, {@code var = (σ̂ + ε)²} and {@code eps = 0}, so {@code sqrt(var + eps)} is that
+     * divisor and every user of these statistics ({@link #factor()}, {@link #fold}) stays exact.
+     */
     public record Stats(INDArray gamma, INDArray beta, INDArray mean, INDArray var, double eps) {
+
+        /**
+         * Reads the statistics of a normalization layer: DL4J's {@code BatchNormalization} or a
+         * {@link DeviationBatchNorm}.
+         *
+         * @throws IllegalArgumentException for any other layer, naming it and the supported ones
+         */
+        public static Stats of(Layer layer) {
+            if (layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization bn) {
+                return of(bn);
+            }
+            if (layer instanceof DeviationBatchNormImpl dbn) {
+                return of(dbn);
+            }
+            throw new IllegalArgumentException("layer " + layer.conf().getLayer().getLayerName() + " ("
+                    + layer.getClass().getSimpleName() + ") is not a normalization layer; supported: "
+                    + "BatchNormalization, DeviationBatchNorm");
+        }
+
+        /**
+         * Reads γ, β, μ and σ̂ from a {@link DeviationBatchNorm} (γ and β from the configuration when
+         * they are locked) and encodes the divisor σ̂ + ε as {@code var = (σ̂ + ε)²}, {@code eps = 0}.
+         */
+        public static Stats of(DeviationBatchNormImpl layer) {
+            DeviationBatchNorm c = (DeviationBatchNorm) layer.conf().getLayer();
+            long n = c.getNOut();
+            INDArray mean = layer.getParam(DeviationBatchNormParamInitializer.MEAN).reshape(n).dup();
+            DataType dt = mean.dataType();
+            INDArray gamma = c.isLockGammaBeta() ? Nd4j.valueArrayOf(new long[]{n}, c.getGamma(), dt)
+                    : layer.getParam(DeviationBatchNormParamInitializer.GAMMA).reshape(n).dup();
+            INDArray beta = c.isLockGammaBeta() ? Nd4j.valueArrayOf(new long[]{n}, c.getBeta(), dt)
+                    : layer.getParam(DeviationBatchNormParamInitializer.BETA).reshape(n).dup();
+            INDArray denom = layer.getParam(DeviationBatchNormParamInitializer.STD).reshape(n).add(c.getEps());
+            return new Stats(gamma, beta, mean, denom.mul(denom), 0.0);
+        }
 
         /** Reads γ, β, μ and σ² from a BatchNormalization layer, whichever way it stores them. */
         public static Stats of(org.deeplearning4j.nn.layers.normalization.BatchNormalization layer) {
@@ -70,6 +120,14 @@ public final class BatchNormFold {
         }
     }
 
+    /**
+     * Whether {@code layer} is a normalization layer that {@link Stats#of(Layer)} reads and
+     * {@link #foldAll} folds: DL4J's {@code BatchNormalization} or {@link DeviationBatchNorm}.
+     */
+    public static boolean isNormalization(org.deeplearning4j.nn.conf.layers.Layer layer) {
+        return layer instanceof BatchNormalization || layer instanceof DeviationBatchNorm;
+    }
+
     /** Folded weights and bias. */
     public record Folded(INDArray weights, INDArray bias) {
     }
@@ -94,12 +152,13 @@ public final class BatchNormFold {
 
     /**
      * A float copy of {@code net} with every convolution or dense layer that is directly followed by
-     * batch normalization merged with it: the normalization layer disappears and the folded layer
-     * gets a bias. The preceding layer must have the identity activation (otherwise the
-     * normalization cannot be folded and is kept). DL4J's {@code BatchNormalization} applies no
-     * activation function in its forward pass (1.0.0-M2.1) whatever its configuration says, so the
-     * folded layer keeps the identity too and computes exactly what the network computed; put an
-     * {@code ActivationLayer} after the normalization for a nonlinearity.
+     * batch normalization ({@link #isNormalization}) merged with it: the normalization layer
+     * disappears and the folded layer gets a bias. The preceding layer must have the identity
+     * activation (otherwise the normalization cannot be folded and is kept). DL4J's
+     * {@code BatchNormalization} applies no activation function in its forward pass (1.0.0-M2.1)
+     * whatever its configuration says, so the folded layer keeps the identity too and computes
+     * exactly what the network computed; a {@link DeviationBatchNorm} applies its activation, which
+     * the folded layer takes over.
      */
     public static MultiLayerNetwork foldAll(MultiLayerNetwork net) {
         MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
@@ -112,7 +171,7 @@ public final class BatchNormFold {
             NeuralNetConfiguration c = conf.getConf(i).clone();
             org.deeplearning4j.nn.conf.layers.Layer l = c.getLayer();
             boolean foldable = (l instanceof ConvolutionLayer || l instanceof DenseLayer) && i + 1 < n
-                    && conf.getConf(i + 1).getLayer() instanceof BatchNormalization
+                    && isNormalization(conf.getConf(i + 1).getLayer())
                     && ((BaseLayer) l).getActivationFn() instanceof ActivationIdentity
                     && !conf.getInputPreProcessors().containsKey(i + 1);
             if (conf.getInputPreProcessors().containsKey(i)) {
@@ -124,8 +183,10 @@ public final class BatchNormFold {
                 } else {
                     ((DenseLayer) l).setHasBias(true);
                 }
-                foldedBn.put(kept.size(), Stats.of((org.deeplearning4j.nn.layers.normalization.BatchNormalization)
-                        net.getLayer(i + 1)));
+                if (conf.getConf(i + 1).getLayer() instanceof DeviationBatchNorm d) {
+                    ((BaseLayer) l).setActivationFn(d.getActivationFn());
+                }
+                foldedBn.put(kept.size(), Stats.of(net.getLayer(i + 1)));
                 kept.add(c);
                 source.add(i);
                 i++; // skip the normalization layer

@@ -14,8 +14,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -84,7 +86,12 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
 
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
-        return QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
+        return QuantLayerSupport.updaterFor(this, paramName, super.getUpdaterByParam(paramName));
+    }
+
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return QuantLayerSupport.regularizationFor(this, paramName, super.getRegularizationByParam(paramName));
     }
 
     @Override

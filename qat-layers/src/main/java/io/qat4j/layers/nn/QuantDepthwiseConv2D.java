@@ -10,8 +10,10 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -67,7 +69,18 @@ public class QuantDepthwiseConv2D extends DepthwiseConvolution2D implements Quan
 
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
-        return QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
+        return QuantLayerSupport.updaterFor(this, paramName, super.getUpdaterByParam(paramName));
+    }
+
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return QuantLayerSupport.regularizationFor(this, paramName, super.getRegularizationByParam(paramName));
+    }
+
+    /** Depth-wise weights {@code [kH, kW, nIn, multiplier]} have one channel per input channel. */
+    @Override
+    public long weightChannels() {
+        return getNIn();
     }
 
     @Override

@@ -24,4 +24,9 @@ public interface QuantLayer {
     default long outputChannels() {
         return getNOut();
     }
+
+    /** Size of the weights' output-channel axis, which per-channel weight specs have one value for. */
+    default long weightChannels() {
+        return getNOut();
+    }
 }

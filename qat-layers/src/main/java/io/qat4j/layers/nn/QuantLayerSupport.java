@@ -5,11 +5,18 @@ import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import io.qat4j.layers.quant.QuantKind;
+import io.qat4j.layers.quant.QuantSpec;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /** What every quantized layer configuration does the same way: instantiation and state parameters. */
 final class QuantLayerSupport {
@@ -32,6 +39,88 @@ final class QuantLayerSupport {
     /** Observer state is never trained: it gets a no-op updater. */
     static IUpdater updaterFor(String param, IUpdater normal) {
         return QuantParamInitializer.isStateKey(param) ? new NoOp() : normal;
+    }
+
+    /**
+     * The updater of a parameter of a quantized layer: no-op for observer state; for a learned
+     * quantizer's parameter the layer's updater with its learning rate times the spec's {@code lr_scale}
+     * (the very same updater when the factor is 1); the layer's updater for everything else.
+     */
+    static IUpdater updaterFor(org.deeplearning4j.nn.conf.layers.Layer layer, String param, IUpdater normal) {
+        if (QuantParamInitializer.isStateKey(param)) {
+            return new NoOp();
+        }
+        QuantSpec spec = QuantParamInitializer.learnedSpec(layer, param);
+        return spec == null ? normal : scaled(normal, spec.lrScale());
+    }
+
+    /**
+     * The regularization of a parameter of a quantized layer: a learned quantizer's parameters get
+     * none (not the layer's weight decay), except PACT's alpha, which gets DL4J's L2 regularization
+     * (lambda/2) alpha^2 with the spec's {@code l2} as lambda.
+     */
+    static List<Regularization> regularizationFor(org.deeplearning4j.nn.conf.layers.Layer layer, String param,
+                                                  List<Regularization> normal) {
+        QuantSpec spec = QuantParamInitializer.learnedSpec(layer, param);
+        if (spec == null) {
+            return normal;
+        }
+        if (spec.kind() == QuantKind.PACT && spec.l2() > 0) {
+            return List.of(new L2Regularization(spec.l2()));
+        }
+        return List.of();
+    }
+
+    /**
+     * {@code u} with its learning rate multiplied by {@code factor}: a copy whose learning rate is a
+     * schedule reading {@code u}'s current rate, so changes to the layer's learning rate (a schedule,
+     * or {@code MultiLayerNetwork.setLearningRate}) carry over. Updaters without a learning rate and
+     * a factor of 1 return {@code u} itself.
+     */
+    static IUpdater scaled(IUpdater u, double factor) {
+        if (u == null || factor == 1 || !u.hasLearningRate()) {
+            return u;
+        }
+        IUpdater c = u.clone();
+        c.setLrAndSchedule(Double.NaN, new ScaledRate(u, factor));
+        return c;
+    }
+
+    /** A learning rate that is another updater's times a constant factor. */
+    static final class ScaledRate implements ISchedule {
+        private static final long serialVersionUID = 1L;
+        private final IUpdater base;
+        private final double factor;
+
+        ScaledRate(IUpdater base, double factor) {
+            this.base = base;
+            this.factor = factor;
+        }
+
+        @Override
+        public double valueAt(int iteration, int epoch) {
+            return base.getLearningRate(iteration, epoch) * factor;
+        }
+
+        @Override
+        public ISchedule clone() {
+            return new ScaledRate(base, factor);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ScaledRate r && r.factor == factor && r.base.equals(base);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(base, factor);
+        }
+
+        @Override
+        public String toString() {
+            return "ScaledRate(" + factor + " x " + base + ")";
+        }
     }
 
     static void requireSites(QuantSites sites, String layer) {

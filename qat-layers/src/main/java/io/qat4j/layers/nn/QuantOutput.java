@@ -11,10 +11,12 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -72,7 +74,12 @@ public class QuantOutput extends BaseOutputLayer implements QuantLayer {
 
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
-        return QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
+        return QuantLayerSupport.updaterFor(this, paramName, super.getUpdaterByParam(paramName));
+    }
+
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return QuantLayerSupport.regularizationFor(this, paramName, super.getRegularizationByParam(paramName));
     }
 
     @Override

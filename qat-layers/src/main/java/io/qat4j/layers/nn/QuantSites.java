@@ -22,10 +22,24 @@ import java.util.Objects;
  * layer (fixed-point training, {@link io.qat4j.layers.train.ErrorSite}); it is {@code float} unless set
  * with {@link #withErrors(GradientSpec)}.
  *
+ * <p>Sites with a learned quantizer ({@code pact}, {@code lsq}, {@code qil}, {@code ttq}) add that
+ * quantizer's trained parameters to the layer (see {@link QuantParamInitializer}). PACT applies to
+ * activation sites only, TTQ to weights only, and no learned quantizer to the bias.
+ *
  * <p>Example: {@code QuantSites.of("float", "int(bits=4, axis=channel, narrow=true)", "float", "uint4")}.
  */
 public final class QuantSites implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    /** The four sites of a quantized layer. */
+    public enum Site {
+        INPUT, WEIGHTS, BIAS, OUTPUT;
+
+        /** True for the activation sites (input and output). */
+        public boolean isActivation() {
+            return this == INPUT || this == OUTPUT;
+        }
+    }
 
     @JsonProperty("input")
     private QuantSpec input = QuantSpec.FLOAT;
@@ -54,12 +68,36 @@ public final class QuantSites implements Serializable {
         this.weights = Objects.requireNonNull(weights, "weights");
         this.bias = Objects.requireNonNull(bias, "bias");
         this.output = Objects.requireNonNull(output, "output");
+        checkLearned(Site.INPUT, input);
+        checkLearned(Site.WEIGHTS, weights);
+        checkLearned(Site.BIAS, bias);
+        checkLearned(Site.OUTPUT, output);
     }
 
     /** The four forward sites and the error site. */
     public QuantSites(QuantSpec input, QuantSpec weights, QuantSpec bias, QuantSpec output, GradientSpec errors) {
         this(input, weights, bias, output);
         this.errors = Objects.requireNonNull(errors, "errors").requireAllowedFor("errors");
+    }
+
+    /** Rejects a learned quantizer at a site it does not apply to. */
+    private static void checkLearned(Site site, QuantSpec spec) {
+        if (!spec.isLearned()) {
+            return;
+        }
+        String where = site.name().toLowerCase(java.util.Locale.ROOT);
+        if (site == Site.BIAS) {
+            throw new IllegalArgumentException("learned quantizer '" + spec + "' at the bias site; learned quantizers "
+                    + "(pact, lsq, qil, ttq) apply to the input, weights and output sites; quantize biases with int or fixed");
+        }
+        if (site == Site.WEIGHTS && spec.kind() == io.qat4j.layers.quant.QuantKind.PACT) {
+            throw new IllegalArgumentException("pact clips activations to [0, alpha] and cannot quantize weights ('" + spec
+                    + "' at the weights site); for weights use lsq, qil, ttq or sawb");
+        }
+        if (site.isActivation() && spec.kind() == io.qat4j.layers.quant.QuantKind.TTQ) {
+            throw new IllegalArgumentException("ttq ternarizes weights and cannot quantize activations ('" + spec
+                    + "' at the " + where + " site); for activations use pact, lsq or qil");
+        }
     }
 
     /** All four sites float: the layer behaves exactly like its float DL4J twin. */
@@ -127,6 +165,16 @@ public final class QuantSites implements Serializable {
     /** The error site: what the error handed to the previous layer is quantized to ({@code float}: untouched). */
     public GradientSpec errors() {
         return errors;
+    }
+
+    /** The spec of one site. */
+    public QuantSpec spec(Site site) {
+        return switch (site) {
+            case INPUT -> input;
+            case WEIGHTS -> weights;
+            case BIAS -> bias;
+            case OUTPUT -> output;
+        };
     }
 
     public QuantSites withInput(QuantSpec spec) {

@@ -26,7 +26,17 @@ public enum QuantKind {
   /** Powers of two and zero, INQ ({@code pow2(...)}). */
   POW2("pow2"),
   /** Small floating-point formats ExMy, e.g. FP8 ({@code minifloat(...)}). */
-  MINIFLOAT("minifloat");
+  MINIFLOAT("minifloat"),
+  /** PACT: activations clipped at a learned level alpha, then uniform ({@code pact(...)}); learned. */
+  PACT("pact"),
+  /** LSQ: uniform grid with a learned step size ({@code lsq(...)}); learned. */
+  LSQ("lsq"),
+  /** QIL: learned quantization interval (center, distance) and weight exponent ({@code qil(...)}); learned. */
+  QIL("qil"),
+  /** TTQ: trained ternary weights {-Wn, 0, +Wp} with learned scales ({@code ttq(...)}); learned. */
+  TTQ("ttq"),
+  /** SAWB: weight clipping scale from the weights' first two moments ({@code sawb(...)}). */
+  SAWB("sawb");
 
   private final String specName;
 
@@ -37,6 +47,14 @@ public enum QuantKind {
   /** The name used in spec strings. */
   public String specName() {
     return specName;
+  }
+
+  /**
+   * True for the kinds whose quantizer has trained parameters (PACT, LSQ, QIL, TTQ): they are built by
+   * {@link Quantizers#learned(QuantSpec)} and their parameters live in a quantized layer.
+   */
+  public boolean learned() {
+    return this == PACT || this == LSQ || this == QIL || this == TTQ;
   }
 
   /** Looks a kind up by its spec name; throws naming the allowed names. */

@@ -16,7 +16,8 @@ import org.nd4j.shade.jackson.annotation.JsonValue;
  * <p>Grammar: a shorthand ({@code float}, {@code intN}, {@code uintN}, {@code binary},
  * {@code ternary}, {@code fp8_e4m3}, {@code fp8_e5m2}, {@code fp16}, {@code bf16}) or
  * {@code name(key=value, ...)} with name one of {@code int, fixed, binary, ternary, dorefa_w,
- * dorefa_a, pow2, minifloat, float}. {@link #toString()} prints the canonical text: the shorthand
+ * dorefa_a, pow2, minifloat, float}, the learned kinds {@code pact, lsq, qil, ttq} (see
+ * {@link LearnedQuantizer}) or {@code sawb}. {@link #toString()} prints the canonical text: the shorthand
  * when the spec equals one, else the general form with the arguments that differ from their
  * defaults, in a fixed order. {@code parse(s.toString()).equals(s)} always holds. The full table of
  * keys, defaults and allowed values is in {@code docs/quantizers.md}.
@@ -61,7 +62,15 @@ public final class QuantSpec implements Serializable {
   private final int manBits;
   private final int bias;
   private final boolean inf;
+  private final double init;
+  private final double l2;
+  private final double lrScale;
   private final String canonical;
+
+  /** Default initial clipping level of PACT ({@code init}). */
+  public static final double PACT_INIT = 6;
+  /** Default threshold factor of TTQ, delta = 0.05 max|w| as in the paper. */
+  public static final double TTQ_THRESHOLD = 0.05;
 
   /** {@code float}: no quantization. */
   public static final QuantSpec FLOAT = parse("float");
@@ -88,6 +97,9 @@ public final class QuantSpec implements Serializable {
     this.manBits = b.manBits;
     this.bias = b.bias;
     this.inf = b.inf;
+    this.init = b.init;
+    this.l2 = b.l2;
+    this.lrScale = b.lrScale;
     this.canonical = print(b);
   }
 
@@ -201,6 +213,11 @@ public final class QuantSpec implements Serializable {
       case DOREFA_A -> List.of("bits", "rounding", "ste");
       case POW2 -> List.of("bits", "axis", "ste");
       case MINIFLOAT -> List.of("e", "m", "bias", "inf", "overflow", "rounding", "ste");
+      case PACT -> List.of("bits", "axis", "init", "l2", "lr_scale");
+      case LSQ -> List.of("bits", "signed", "axis", "lr_scale");
+      case QIL -> List.of("bits", "lr_scale");
+      case TTQ -> List.of("threshold", "lr_scale");
+      case SAWB -> List.of("bits", "ste");
     };
   }
 
@@ -233,6 +250,9 @@ public final class QuantSpec implements Serializable {
     Integer biasSet;
     int bias;
     boolean inf = true;
+    double init = PACT_INIT;
+    double l2;
+    double lrScale = 1;
 
     B(QuantKind kind) {
       this.kind = kind;
@@ -244,9 +264,14 @@ public final class QuantSpec implements Serializable {
           bits = 2;
           scaled = true;
         }
-        case DOREFA_W, DOREFA_A -> bits = 2;
+        case DOREFA_W, DOREFA_A, SAWB -> bits = 2;
         case POW2 -> bits = 4;
         case FLOAT -> bits = 32;
+        case PACT, LSQ, QIL -> bits = 4;
+        case TTQ -> {
+          bits = 2;
+          threshold = TTQ_THRESHOLD;
+        }
         default -> { }
       }
     }
@@ -254,8 +279,8 @@ public final class QuantSpec implements Serializable {
     void set(String key, SpecSyntax.Node v) {
       switch (key) {
         case "bits" -> {
-          int lo = kind == QuantKind.POW2 ? 2 : 1;
-          int hi = kind == QuantKind.FIXED ? 24 : kind == QuantKind.DOREFA_W || kind == QuantKind.DOREFA_A ? 16 : 16;
+          int lo = kind == QuantKind.POW2 || kind == QuantKind.QIL || kind == QuantKind.SAWB ? 2 : 1;
+          int hi = kind == QuantKind.FIXED ? 24 : kind == QuantKind.PACT || kind == QuantKind.QIL ? 32 : 16;
           bitsSet = SpecSyntax.integer(v, key, lo, hi);
           bits = bitsSet;
         }
@@ -322,6 +347,9 @@ public final class QuantSpec implements Serializable {
         case "e" -> expBits = SpecSyntax.integer(v, key, 1, 8);
         case "bias" -> biasSet = SpecSyntax.integer(v, key, -64, 255);
         case "inf" -> inf = SpecSyntax.bool(v, key);
+        case "init" -> init = SpecSyntax.number(v, key, 0, 1e6, true);
+        case "l2" -> l2 = SpecSyntax.number(v, key, 0, 1, false);
+        case "lr_scale" -> lrScale = SpecSyntax.number(v, key, 0, 1e4, true);
         default -> throw new IllegalStateException(key);
       }
     }
@@ -411,6 +439,31 @@ public final class QuantSpec implements Serializable {
           }
           checkSte(EstimatorKind.IDENTITY, EstimatorKind.CLIPPED);
         }
+        case PACT -> {
+          checkBitsOr32();
+          checkTensorOrChannel();
+        }
+        case LSQ -> {
+          if (signed && bits < 2) {
+            throw new IllegalArgumentException("signed lsq needs bits >= 2 (Qp = 2^(bits-1) - 1 must be >= 1), got "
+                + bits + "; use lsq(bits=1, signed=false) for one unsigned bit");
+          }
+          checkTensorOrChannel();
+        }
+        case QIL -> checkBitsOr32();
+        case TTQ -> {
+          if (!(threshold > 0 && threshold < 1)) {
+            throw new IllegalArgumentException("ttq threshold t (delta = t max|w|) must be in (0, 1), got "
+                + SpecSyntax.format(threshold));
+          }
+        }
+        case SAWB -> {
+          if (SawbCoefficients.of(bits) == null) {
+            throw new IllegalArgumentException("sawb bits must be one of " + SawbCoefficients.bitWidths()
+                + " (the bit widths with published coefficients), got " + bits);
+          }
+          checkSte(EstimatorKind.CLIPPED, EstimatorKind.IDENTITY);
+        }
         case FLOAT -> { }
       }
       if (group > 0 && kind != QuantKind.INT && kind != QuantKind.FIXED) {
@@ -420,6 +473,19 @@ public final class QuantSpec implements Serializable {
         throw new IllegalArgumentException("fixed(m, n) has one fixed scale 2^-n; axis and group need dynamic=true");
       }
       return this;
+    }
+
+    private void checkBitsOr32() {
+      if (bits > 16 && bits != 32) {
+        throw new IllegalArgumentException(kind.specName() + " bits must be in [" + (kind == QuantKind.QIL ? 2 : 1)
+            + ", 16], or 32 for no discretization, got " + bits);
+      }
+    }
+
+    private void checkTensorOrChannel() {
+      if (axis != AXIS_TENSOR && axis != AXIS_CHANNEL) {
+        throw new IllegalArgumentException(kind.specName() + " axis must be tensor or channel, got '" + axis + "'");
+      }
     }
 
     private void checkOverflow(OverflowMode... allowed) {
@@ -453,7 +519,7 @@ public final class QuantSpec implements Serializable {
 
   static EstimatorKind defaultSte(QuantKind kind) {
     return switch (kind) {
-      case INT, FIXED, DOREFA_A -> EstimatorKind.CLIPPED;
+      case INT, FIXED, DOREFA_A, SAWB -> EstimatorKind.CLIPPED;
       case BINARY -> EstimatorKind.HARDTANH;
       case DOREFA_W -> EstimatorKind.DOREFA_W;
       default -> EstimatorKind.IDENTITY;
@@ -472,7 +538,7 @@ public final class QuantSpec implements Serializable {
     for (String key : keys(b.kind)) {
       String v = switch (key) {
         case "bits" -> b.kind == QuantKind.FIXED ? (b.dynamic ? "" + b.bits : null)
-            : b.kind == QuantKind.INT || b.bits != def.bits ? "" + b.bits : null;
+            : alwaysPrintsBits(b.kind) || b.bits != def.bits ? "" + b.bits : null;
         case "signed" -> b.signed ? null : "false";
         case "symmetric" -> b.symmetric == b.signed ? null : "" + b.symmetric;
         case "narrow" -> b.narrow ? "true" : null;
@@ -489,10 +555,13 @@ public final class QuantSpec implements Serializable {
             ? (b.axis == AXIS_CHANNEL ? "channel" : null)
             : (!b.scaled ? null : b.axis == AXIS_CHANNEL ? "channel" : "tensor");
         case "stochastic" -> b.stochastic ? "true" : null;
-        case "threshold" -> b.threshold != 0.7 ? SpecSyntax.format(b.threshold) : null;
+        case "threshold" -> b.threshold != def.threshold ? SpecSyntax.format(b.threshold) : null;
         case "e" -> "" + b.expBits;
         case "bias" -> b.bias != (1 << (b.expBits - 1)) - 1 ? "" + b.bias : null;
         case "inf" -> b.inf ? null : "false";
+        case "init" -> b.init != def.init ? SpecSyntax.format(b.init) : null;
+        case "l2" -> b.l2 != def.l2 ? SpecSyntax.format(b.l2) : null;
+        case "lr_scale" -> b.lrScale != def.lrScale ? SpecSyntax.format(b.lrScale) : null;
         default -> throw new IllegalStateException(key);
       };
       if (v != null) {
@@ -502,6 +571,12 @@ public final class QuantSpec implements Serializable {
     String name = b.kind.specName();
     return args.isEmpty() && b.kind != QuantKind.MINIFLOAT && b.kind != QuantKind.FIXED ? name
         : name + "(" + String.join(", ", args) + ")";
+  }
+
+  /** Kinds whose general form always names the bit width (as {@code int(bits=8, ...)} does). */
+  private static boolean alwaysPrintsBits(QuantKind kind) {
+    return kind == QuantKind.INT || kind == QuantKind.PACT || kind == QuantKind.LSQ || kind == QuantKind.QIL
+        || kind == QuantKind.SAWB;
   }
 
   private static String shorthandOf(B b) {
@@ -654,7 +729,7 @@ public final class QuantSpec implements Serializable {
     return stochastic;
   }
 
-  /** Ternary: threshold factor t in delta = t * mean|w|. */
+  /** Ternary: threshold factor t in delta = t * mean|w|; TTQ: t in delta = t * max|w| (default 0.05). */
   public double threshold() {
     return threshold;
   }
@@ -679,28 +754,60 @@ public final class QuantSpec implements Serializable {
     return inf;
   }
 
+  /** PACT: initial clipping level alpha (default {@value #PACT_INIT}). */
+  public double init() {
+    return init;
+  }
+
+  /** PACT: L2 regularization coefficient lambda of alpha (loss term lambda/2 alpha^2, DL4J's L2); default 0. */
+  public double l2() {
+    return l2;
+  }
+
+  /**
+   * Learned kinds: factor on the layer's learning rate for the quantizer's parameters (default 1: the
+   * layer's own updater).
+   */
+  public double lrScale() {
+    return lrScale;
+  }
+
+  /** True for the kinds with trained parameters (pact, lsq, qil, ttq); see {@link QuantKind#learned()}. */
+  public boolean isLearned() {
+    return kind.learned();
+  }
+
   /** True when the scale comes from an observed range (an observer is configured). */
   public boolean needsObserver() {
     return !observer.isNone();
   }
 
-  /** Smallest integer code (int, fixed, dorefa); NaN-free formats only. */
+  /** Smallest integer code (int, fixed, dorefa, sawb, pact, lsq); NaN-free formats only. */
   public int qmin() {
+    requireCodes();
     return switch (kind) {
       case INT, FIXED -> signed ? -(1 << (bits - 1)) + (narrow ? 1 : 0) : 0;
-      case DOREFA_W, DOREFA_A -> 0;
-      case BINARY, TERNARY -> -1;
+      case LSQ -> signed ? -(1 << (bits - 1)) : 0;
+      case DOREFA_W, DOREFA_A, SAWB, PACT -> 0;
+      case BINARY, TERNARY, TTQ -> -1;
       default -> throw new IllegalStateException(kind.specName() + " has no integer code range");
     };
   }
 
-  /** Largest integer code (int, fixed, dorefa). */
+  /** Largest integer code (int, fixed, dorefa, sawb, pact, lsq). */
   public int qmax() {
+    requireCodes();
     return switch (kind) {
-      case INT, FIXED -> signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
-      case DOREFA_W, DOREFA_A -> (1 << bits) - 1;
-      case BINARY, TERNARY -> 1;
+      case INT, FIXED, LSQ -> signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+      case DOREFA_W, DOREFA_A, SAWB, PACT -> (1 << bits) - 1;
+      case BINARY, TERNARY, TTQ -> 1;
       default -> throw new IllegalStateException(kind.specName() + " has no integer code range");
     };
+  }
+
+  private void requireCodes() {
+    if (bits == 32 && (kind == QuantKind.PACT || kind == QuantKind.QIL)) {
+      throw new IllegalStateException(canonical + " does not discretize (bits=32), so it has no integer codes");
+    }
   }
 }

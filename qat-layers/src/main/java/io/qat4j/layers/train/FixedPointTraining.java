@@ -231,14 +231,19 @@ public final class FixedPointTraining {
         }
     }
 
-    /** True for layers whose parameters DL4J regularizes: convolution, dense and output layers. */
+    /**
+     * True for layers whose parameters DL4J regularizes: convolution, dense and output layers, including the
+     * layers with folded batch normalization ({@code QuantConvBN2D}, {@code QuantDenseBN}), whose γ and β take no
+     * regularization (so their gradients stay float, as in a separate normalization layer).
+     */
     public static boolean isWeighted(Layer l) {
         return l instanceof ConvolutionLayer || l instanceof BaseOutputLayer
                 || (l instanceof FeedForwardLayer && l instanceof BaseLayer b && isDense(b));
     }
 
     private static boolean isDense(BaseLayer b) {
-        return b instanceof org.deeplearning4j.nn.conf.layers.DenseLayer || b instanceof io.qat4j.layers.nn.QuantDense;
+        return b instanceof org.deeplearning4j.nn.conf.layers.DenseLayer || b instanceof io.qat4j.layers.nn.QuantDense
+                || b instanceof io.qat4j.layers.nn.QuantDenseBN;
     }
 
     /** Output-channel axis of a layer's weights: 0 for convolutions [nOut, nIn, kH, kW], 1 for dense [nIn, nOut]. */
@@ -305,6 +310,16 @@ public final class FixedPointTraining {
                     throw new IllegalArgumentException("layer " + bl.getLayerName() + ": loss scaling and "
                             + r.getClass().getSimpleName() + " (applied to the still scaled gradient) do not mix; use "
                             + "weight decay (applied after the updater) instead");
+                }
+            }
+        }
+        if (bl instanceof QuantLayer q) {
+            for (io.qat4j.layers.nn.QuantSites.Site site : io.qat4j.layers.nn.QuantSites.Site.values()) {
+                QuantSpec spec = q.getQuantSites().spec(site);
+                if (spec.kind() == io.qat4j.layers.quant.QuantKind.PACT && spec.l2() > 0) {
+                    throw new IllegalArgumentException("layer " + bl.getLayerName() + ": loss scaling and the L2 "
+                            + "penalty of '" + spec + "' on alpha (applied to the still scaled gradient) do not mix; "
+                            + "use l2=0 or no loss scale");
                 }
             }
         }

@@ -54,7 +54,11 @@ class QuantSpecTest {
     QuantSpec s = QuantSpec.parse(text);
     assertEquals(text, s.toString());
     assertEquals(s, QuantSpec.parse(s.toString()));
-    Quantizers.of(s);
+    if (s.isLearned()) {
+      Quantizers.learned(s);
+    } else {
+      Quantizers.of(s);
+    }
   }
 
   @ParameterizedTest
@@ -97,11 +101,44 @@ class QuantSpecTest {
       "minifloat(e=4, m=3, rounding=floor) | minifloat rounding must be nearest_even or stochastic",
       "float(bits=8) | 'float' has no key 'bits'; allowed keys: (none)",
       "pow2(bits=1) | value of 'bits' must be in [2, 16], got 1",
+      "pact(bits=20) | pact bits must be in [1, 16], or 32 for no discretization, got 20",
+      "pact(bits=4, axis=1) | pact axis must be tensor or channel, got '1'",
+      "pact(init=0) | value of 'init' must be in (0.0, 1000000.0], got '0'",
+      "pact(bits=4, l2=2) | value of 'l2' must be in [0.0, 1.0], got '2'",
+      "pact(bits=4, lr_scale=0) | value of 'lr_scale' must be in (0.0, 10000.0], got '0'",
+      "pact(bits=4, signed=true) | 'pact' has no key 'signed'; allowed keys: bits, axis, init, l2, lr_scale",
+      "qil(bits=1) | value of 'bits' must be in [2, 32], got 1",
+      "qil(bits=3, axis=channel) | 'qil' has no key 'axis'; allowed keys: bits, lr_scale",
+      "lsq(bits=1) | signed lsq needs bits >= 2",
+      "lsq(bits=4, axis=2) | lsq axis must be tensor or channel, got '2'",
+      "ttq(threshold=1) | ttq threshold t (delta = t max",
+      "ttq(bits=2) | 'ttq' has no key 'bits'; allowed keys: threshold, lr_scale",
+      "sawb(bits=6) | sawb bits must be one of [2, 3, 4, 5, 8] (the bit widths with published coefficients), got 6",
+      "sawb(bits=2, ste=hardtanh) | sawb ste must be one of clipped, identity, got 'hardtanh'",
       "'' | expected a name or value at the end",
   })
   void badSpecsNameTheProblem(String text, String message) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QuantSpec.parse(text));
     assertTrue(e.getMessage().contains(message), "message was: " + e.getMessage());
+  }
+
+  @Test
+  void learnedKindsAreBuiltByTheirOwnSwitch() {
+    QuantSpec pact = QuantSpec.parse("pact(bits=4, init=3, l2=0.0005, lr_scale=10)");
+    assertTrue(pact.isLearned() && QuantKind.PACT.learned());
+    assertFalse(QuantKind.SAWB.learned() || QuantSpec.parse("int8").isLearned());
+    assertEquals(3, pact.init());
+    assertEquals(0.0005, pact.l2());
+    assertEquals(10, pact.lrScale());
+    assertEquals(15, pact.qmax());
+    assertEquals(-2, QuantSpec.parse("lsq(bits=2)").qmin());
+    assertEquals(3, QuantSpec.parse("lsq(bits=2, signed=false)").qmax());
+    assertEquals(0.05, QuantSpec.parse("ttq").threshold());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Quantizers.of(pact));
+    assertTrue(e.getMessage().contains("is a learned quantizer") && e.getMessage().contains("sawb"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Quantizers.learned(QuantSpec.parse("sawb(bits=2)")));
+    assertTrue(e.getMessage().contains("has no learned parameters; learned kinds: pact, lsq, qil, ttq"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> QuantSpec.parse("pact(bits=32)").qmax());
   }
 
   @Test

@@ -15,6 +15,12 @@ public final class ConfigNames {
     public static final List<String> MODELS = List.of("lenet5", "mlp");
     /** {@code model.options.variant} for lenet5: caffe = 20C5-MP2-50C5-MP2-500FC, wage = 32C5-MP2-64C5-MP2-512FC. */
     public static final List<String> LENET5_VARIANTS = List.of("caffe", "wage");
+    /**
+     * {@code model.options.batch_norm}, besides {@code false} (none) and {@code true} (= {@code standard}):
+     * {@code standard} = DL4J's batch normalization, {@code range} = RangeBN (Banner et al., 1805.11046),
+     * {@code l1} = L1BN (Wu et al., 1802.09769).
+     */
+    public static final List<String> BATCH_NORMS = List.of("standard", "range", "l1");
     /** {@code model.options.activation}. */
     public static final List<String> ACTIVATIONS = List.of("relu", "tanh", "hardtanh");
     /** {@code training.optimizer.name}. */

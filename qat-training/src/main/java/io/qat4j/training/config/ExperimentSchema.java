@@ -1,6 +1,7 @@
 package io.qat4j.training.config;
 
 import static io.qat4j.training.config.Schema.bool;
+import static io.qat4j.training.config.Schema.boolOrOneOf;
 import static io.qat4j.training.config.Schema.integer;
 import static io.qat4j.training.config.Schema.listOf;
 import static io.qat4j.training.config.Schema.number;
@@ -33,17 +34,40 @@ final class ExperimentSchema {
                             || ConfigNames.AUGMENTABLE_DATASETS.contains(name),
                     "augmentation is only available for " + String.join(", ", ConfigNames.AUGMENTABLE_DATASETS));
 
-    static final Schema.MapSchema LENET5_OPTIONS = Schema.map("for model lenet5")
+    static final Schema.MapSchema LENET5_OPTIONS = bnFolding(Schema.map("for model lenet5")
             .field("variant", oneOf(ConfigNames.LENET5_VARIANTS), "caffe")
-            .field("batch_norm", bool(), false)
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), false)
             .field("dropout", number().atLeast(0).below(1), 0.0)
-            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu");
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu"));
 
-    static final Schema.MapSchema MLP_OPTIONS = Schema.map("for model mlp")
+    static final Schema.MapSchema MLP_OPTIONS = bnFolding(Schema.map("for model mlp")
             .field("hidden", listOf(integer(1, 65536), 1), List.of(1024, 1024))
-            .field("batch_norm", bool(), false)
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), false)
             .field("dropout", number().atLeast(0).below(1), 0.0)
-            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu");
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu"));
+
+    /**
+     * The batch-norm folding options of a model with {@code batch_norm}: {@code fold_bn}, and when the
+     * folded layers freeze their statistics, {@code freeze_bn_after} (epochs) or
+     * {@code freeze_bn_after_iterations}; neither = never.
+     */
+    private static Schema.MapSchema bnFolding(Schema.MapSchema options) {
+        return options
+                .field("fold_bn", bool(), false)
+                .field("freeze_bn_after", integer(0, 100_000))
+                .field("freeze_bn_after_iterations", integer(1, Integer.MAX_VALUE))
+                .rule("fold_bn", (fold, m) -> !Boolean.TRUE.equals(fold) || Boolean.TRUE.equals(m.get("batch_norm"))
+                                || "standard".equals(m.get("batch_norm")),
+                        "fold_bn needs batch_norm: true or standard (it fuses each convolution / dense layer with the "
+                                + "standard batch normalization after it)")
+                .rule("freeze_bn_after", (epochs, m) -> Boolean.TRUE.equals(m.get("fold_bn")),
+                        "freeze_bn_after needs fold_bn: true (only folded batch normalization can freeze its statistics)")
+                .rule("freeze_bn_after_iterations", (it, m) -> Boolean.TRUE.equals(m.get("fold_bn")),
+                        "freeze_bn_after_iterations needs fold_bn: true (only folded batch normalization can freeze "
+                                + "its statistics)")
+                .rule("freeze_bn_after_iterations", (it, m) -> !m.containsKey("freeze_bn_after"),
+                        "give freeze_bn_after (epochs) or freeze_bn_after_iterations, not both");
+    }
 
     static final Schema.MapSchema MODEL = Schema.map()
             .required("name", oneOf(ConfigNames.MODELS))

@@ -8,6 +8,9 @@ import java.util.Map;
  *
  * <p>lenet5 options: {@code variant} (caffe | wage), {@code batch_norm}, {@code dropout}, {@code activation}.
  * mlp options: {@code hidden} (list of layer widths), {@code batch_norm}, {@code dropout}, {@code activation}.
+ * {@code batch_norm} is {@code false}, {@code true} or one of {@link ConfigNames#BATCH_NORMS} (kept as written:
+ * a Boolean or a String; {@link #optText} reads either).
+ * Both: {@code fold_bn} and the optional {@code freeze_bn_after} (epochs) or {@code freeze_bn_after_iterations}.
  * {@code dropout} is the probability of dropping an activation (DL4J's {@code dropOut(p)} takes the probability of
  * keeping it, i.e. {@code 1 - dropout}).
  *
@@ -26,12 +29,23 @@ public record ModelConfig(String name, Map<String, Object> options) {
         return ((Number) option(key)).intValue();
     }
 
+    /** An optional integer option without a default, e.g. {@code freeze_bn_after}: null when not given. */
+    public Integer optIntOrNull(String key) {
+        Object value = options.get(key);
+        return value == null ? null : ((Number) value).intValue();
+    }
+
     /** A number option, e.g. {@code optDouble("dropout")}. */
     public double optDouble(String key) {
         return ((Number) option(key)).doubleValue();
     }
 
-    /** A boolean option, e.g. {@code optBool("batch_norm")}. */
+    /** Any scalar option as text, e.g. {@code optText("batch_norm")} gives {@code false}, {@code true} or {@code range}. */
+    public String optText(String key) {
+        return String.valueOf(option(key));
+    }
+
+    /** A boolean option. */
     public boolean optBool(String key) {
         return (Boolean) option(key);
     }

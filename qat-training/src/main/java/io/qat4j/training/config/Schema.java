@@ -54,6 +54,11 @@ abstract class Schema {
         return new BoolSchema();
     }
 
+    /** true, false or one of {@code names}; yields the Boolean or the String as given. */
+    static Schema boolOrOneOf(List<String> names) {
+        return new BoolOrStringSchema(List.copyOf(names));
+    }
+
     /** An integer in {@code [min, max]}; yields Integer if the range fits an int, else Long. */
     static Schema integer(long min, long max) {
         return new IntSchema(min, max);
@@ -342,6 +347,41 @@ abstract class Schema {
             }
             wrongType(node, path, describe(), problems);
             return null;
+        }
+    }
+
+    /** true, false or one of a list of names (a switch with named variants, such as batch_norm: range). */
+    static final class BoolOrStringSchema extends Schema {
+        private final List<String> names;
+
+        private BoolOrStringSchema(List<String> names) {
+            this.names = names;
+        }
+
+        @Override
+        String describe() {
+            return "one of false, true, " + String.join(", ", names);
+        }
+
+        @Override
+        Object check(ConfigNode node, String path, Map<String, Object> siblings, List<ConfigProblem> problems) {
+            if (node.scalar instanceof Boolean b) {
+                return b;
+            }
+            if (!(node.scalar instanceof String s) || node.kind != ConfigNode.Kind.SCALAR) {
+                wrongType(node, path, describe(), problems);
+                return null;
+            }
+            if (!names.contains(s)) {
+                List<String> all = new ArrayList<>(List.of("false", "true"));
+                all.addAll(names);
+                String suggestion = closest(s, all);
+                problems.add(new ConfigProblem(node.source, node.line, path, node.render(),
+                        "is not allowed: allowed " + describe()
+                                + (suggestion == null ? "" : " (did you mean " + suggestion + "?)")));
+                return null;
+            }
+            return s;
         }
     }
 

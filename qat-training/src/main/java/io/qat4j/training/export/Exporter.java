@@ -11,9 +11,13 @@ import io.qat4j.inference.format.Manifest;
 import io.qat4j.inference.format.Requant;
 import io.qat4j.inference.format.TensorSpec;
 import io.qat4j.layers.fold.BatchNormFold;
+import io.qat4j.layers.nn.DeviationBatchNorm;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
+import io.qat4j.layers.nn.QuantConvBN2D;
 import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantDenseBN;
+import io.qat4j.layers.nn.impl.FusedBnImpl;
 import io.qat4j.layers.nn.QuantLayer;
 import io.qat4j.layers.nn.QuantOutput;
 import io.qat4j.layers.nn.QuantParamInitializer;
@@ -33,7 +37,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
@@ -71,7 +74,9 @@ import java.util.Map;
  *       +-1 / 0, scale alpha[c]). Batch normalization that follows the layer is folded after quantization:
  *       g = γ/sqrt(σ²+ε) multiplies the per-channel scale, the bias becomes g·(b − μ) + β; the codes stay
  *       those of the fake-quant weights, so the fold is exact. A channel with g &lt; 0 has its codes negated
- *       and a positive scale.</li>
+ *       and a positive scale. Layers that fold it during training ({@link QuantConvBN2D}, {@link QuantDenseBN})
+ *       export their inference-mode folded weights and bias ({@link FusedBnImpl#foldedWeights()}), quantized by
+ *       their weight site exactly as in their forward pass.</li>
  *   <li>Bias: int32 b_q[c] = round(b[c] / (s_x·s_w[c])) (eq. 10 and §2.4).</li>
  *   <li>Output scale s_y and zero point z_y: those of the next quantized activation site (a
  *       {@link QuantActivation} after optional ReLU / max pooling, or the layer's own output site), computed
@@ -99,10 +104,10 @@ import java.util.Map;
 public final class Exporter {
 
   /** What the exporter supports, for error messages. */
-  public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantOutput with int, fixed, binary or ternary "
-      + "weights, QuantActivation with a per-tensor int or fixed spec or binary, SubsamplingLayer (max), "
-      + "ActivationLayer (relu, hardtanh, identity), BatchNormalization after a conv / dense layer, DropoutLayer "
-      + "(ignored at inference)";
+  public static final String SUPPORTED = "QuantConv2D / QuantDense / QuantConvBN2D / QuantDenseBN / QuantOutput with "
+      + "int, fixed, binary or ternary weights, QuantActivation with a per-tensor int or fixed spec or binary, "
+      + "SubsamplingLayer (max), ActivationLayer (relu, hardtanh, identity), BatchNormalization or DeviationBatchNorm "
+      + "(RangeBN, L1BN) after a conv / dense layer, DropoutLayer (ignored at inference)";
 
   /** Scale of 8-bit image inputs x/255. */
   public static final double UNIT_IMAGE_SCALE = 1.0 / 255.0;
@@ -304,7 +309,8 @@ public final class Exporter {
         Layer l = conf.getConf(i).getLayer();
         String name = l.getLayerName() == null ? "layer" + i : l.getLayerName();
         boolean last = i == n - 1;
-        if (l instanceof QuantConv2D || l instanceof QuantDense || l instanceof QuantOutput) {
+        if (l instanceof QuantConv2D || l instanceof QuantDense || l instanceof QuantOutput || l instanceof QuantConvBN2D
+            || l instanceof QuantDenseBN) {
           requireResolved(name);
           startWeighted(i, name, l, last);
         } else if (l instanceof QuantActivation qa) {
@@ -327,14 +333,16 @@ public final class Exporter {
           } else {
             activationOnCodes(i, name, a.getActivationFn());
           }
-        } else if (l instanceof BatchNormalization) {
+        } else if (BatchNormFold.isNormalization(l)) {
           if (pending == null || !pending.pools.isEmpty() || pending.clipped() || pending.folded) {
-            throw new IllegalArgumentException("layer " + name + " (BatchNormalization) can only be exported directly "
-                + "after a conv / dense layer with identity activation, to be folded into it");
+            throw new IllegalArgumentException("layer " + name + " (" + l.getClass().getSimpleName() + ") can only be "
+                + "exported directly after a conv / dense layer with identity activation, to be folded into it");
           }
-          pending.foldBatchNorm(BatchNormFold.Stats.of(
-              (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(i)));
+          pending.foldBatchNorm(BatchNormFold.Stats.of(net.getLayer(i)));
           pending.source = i;
+          if (l instanceof DeviationBatchNorm d) {
+            pending.clip(name, d.getActivationFn()); // RangeBN / L1BN apply their activation
+          }
         } else if (l instanceof DropoutLayer) {
           continue;
         } else {
@@ -407,10 +415,22 @@ public final class Exporter {
       p.in = currentAct;
       p.inName = current;
       p.wSpec = ws;
+      INDArray rawW;
+      INDArray rawB;
+      if (impl instanceof FusedBnImpl<?> fused) {
+        BatchNormFold.Folded f = fused.foldedWeights();
+        rawW = f.weights();
+        rawB = f.bias();
+        p.folded = true;
+      } else {
+        rawW = impl.getParam("W");
+        rawB = impl.paramTable().get("b");
+      }
       IActivation act = ((BaseLayer) l).getActivationFn();
-      if (l instanceof QuantConv2D c) {
+      if (l instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c) {
         if (currentAct.shape().size() != 4) {
-          throw new IllegalArgumentException("layer " + name + " (QuantConv2D) needs an NCHW input, got shape "
+          throw new IllegalArgumentException("layer " + name + " (" + l.getClass().getSimpleName()
+              + ") needs an NCHW input, got shape "
               + currentAct.shape());
         }
         requireTruncate(name, c.getConvolutionMode());
@@ -434,7 +454,7 @@ public final class Exporter {
         p.wAxis = 1;
         p.outShape = List.of(1, (int) nOut);
       }
-      p.quantizeWeights(impl.getParam("W"), impl.paramTable().get("b"));
+      p.quantizeWeights(rawW, rawB);
       if (l instanceof QuantOutput) {
         if (!last) {
           throw new IllegalArgumentException("layer " + name + " (QuantOutput) must be the last layer");

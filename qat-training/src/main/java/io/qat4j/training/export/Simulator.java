@@ -200,10 +200,10 @@ public final class Simulator {
       }
       int[] q = export.tensors().get(l.bias().file()).data();
       INDArray b = net.getLayer(idx).paramTable().get("b");
-      boolean folded = idx + 1 < names.size() && net.getLayerWiseConfigurations().getConf(idx + 1).getLayer()
-          instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization;
+      boolean folded = idx + 1 < names.size() && io.qat4j.layers.fold.BatchNormFold.isNormalization(
+          net.getLayerWiseConfigurations().getConf(idx + 1).getLayer());
       if (folded) {
-        var bnLayer = (org.deeplearning4j.nn.layers.normalization.BatchNormalization) net.getLayer(idx + 1);
+        org.deeplearning4j.nn.api.Layer bnLayer = net.getLayer(idx + 1);
         INDArray beta = bnLayer.paramTable().get("beta");
         if (beta == null || beta.length() != q.length) {
           continue;
@@ -228,13 +228,7 @@ public final class Simulator {
   }
 
   static int argMax(int[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
+    return io.qat4j.inference.TestVectors.argMax(v);
   }
 
   static int argMax(float[] v) {

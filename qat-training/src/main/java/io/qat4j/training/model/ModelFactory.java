@@ -10,13 +10,16 @@ import io.qat4j.training.config.ModelConfig;
 import io.qat4j.training.config.OptimizerConfig;
 import io.qat4j.training.config.TrainingConfig;
 import io.qat4j.training.data.DatasetKind;
+import io.qat4j.layers.nn.BnFreezeListener;
 import io.qat4j.zoo.Activations;
+import io.qat4j.zoo.BnFolding;
 import io.qat4j.zoo.InputSpec;
 import io.qat4j.zoo.LeNet5;
 import io.qat4j.zoo.Mlp;
 import io.qat4j.zoo.ModelZoo;
 import io.qat4j.zoo.QuantPlan;
 import io.qat4j.zoo.NetSettings;
+import io.qat4j.zoo.Normalization;
 import io.qat4j.zoo.LayerKind;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -25,6 +28,7 @@ import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.lossfunctions.impl.LossL2;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -116,9 +120,11 @@ public final class ModelFactory {
         }
         int wageBits = 0;
         if (fp.wageScale()) {
-            if (cfg.model().options().get("batch_norm") instanceof Boolean bn && bn) {
+            String bn = cfg.model().optText("batch_norm");
+            if (Normalization.fromName(bn).isPresent()) {
                 throw new UserException("quantization.fixed_point.wage_scale: WAGE replaces batch normalization by its "
-                        + "constant layer scale; set model.options.batch_norm: false (or wage_scale: false)");
+                        + "constant layer scale, got model.options.batch_norm: " + bn
+                        + "; set model.options.batch_norm: false (or wage_scale: false)");
             }
             java.util.Set<Integer> widths = new java.util.TreeSet<>(weightBits.values());
             if (widths.size() != 1 || widths.contains(32) || widths.iterator().next() > 16) {
@@ -203,13 +209,32 @@ public final class ModelFactory {
         };
     }
 
+    /**
+     * The training listeners an experiment's model needs: a {@link BnFreezeListener} when the folded batch
+     * normalization freezes its statistics after {@code model.options.freeze_bn_after} epochs.
+     */
+    public static List<TrainingListener> listeners(ExperimentConfig cfg) {
+        Integer epochs = cfg.model().optIntOrNull("freeze_bn_after");
+        return epochs == null ? List.of() : List.of(new BnFreezeListener(epochs));
+    }
+
+    /** {@code fold_bn} and {@code freeze_bn_after_iterations} as the zoo's folding option. */
+    static BnFolding folding(ModelConfig m) {
+        if (!m.optBool("fold_bn")) {
+            return BnFolding.none();
+        }
+        Integer iterations = m.optIntOrNull("freeze_bn_after_iterations");
+        return BnFolding.folded(iterations == null ? 0 : iterations);
+    }
+
     /** The one switch from model name to the zoo's typed options. */
     static Object zooOptions(ModelConfig m) {
         return switch (m.name()) {
-            case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")), m.optBool("batch_norm"),
-                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")));
-            case "mlp" -> new Mlp.Options(m.optIntList("hidden"), m.optBool("batch_norm"), m.optDouble("dropout"),
-                    Activations.fromName(m.optString("activation")));
+            case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")),
+                    Normalization.fromName(m.optText("batch_norm")), m.optDouble("dropout"),
+                    Activations.fromName(m.optString("activation")), folding(m));
+            case "mlp" -> new Mlp.Options(m.optIntList("hidden"), Normalization.fromName(m.optText("batch_norm")),
+                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")), folding(m));
             default -> throw new IllegalArgumentException("unknown model '" + m.name() + "'; allowed: "
                     + String.join(", ", ModelZoo.NAMES));
         };

@@ -82,7 +82,7 @@ public final class NetworkSummary {
         if (l instanceof io.qat4j.layers.nn.QuantActivation) {
             return 0;
         }
-        if (l instanceof BatchNormalization) {
+        if (l instanceof BatchNormalization || l instanceof io.qat4j.layers.nn.DeviationBatchNorm) {
             return out.arrayElementsPerExample();
         }
         if (l instanceof FeedForwardLayer f) {

@@ -12,13 +12,19 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
-/** Writes {@code metrics.csv}, {@code metrics.json} and the learning-curve PNG from the epoch rows. */
+/**
+ * Writes {@code metrics.csv}, {@code metrics.json} and the learning-curve PNG from the epoch rows, for
+ * runs with learned quantizers the PNG of their parameters per epoch ({@code learned-params.png}), and for
+ * fixed-point runs the per-layer error and gradient diagnostics ({@code fixed-point.png}).
+ */
 public final class MetricsFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -41,7 +47,7 @@ public final class MetricsFiles {
         AtomicFiles.writeString(dir.metricsCsv(), csv(rows));
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("run", runName);
-        doc.put("columns", EpochMetrics.COLUMNS);
+        doc.put("columns", columns(rows));
         doc.put("epochs", rows.stream().map(EpochMetrics::toMap).toList());
         if (!fixedPoint.isEmpty()) {
             doc.put("fixed_point", fixedPoint);
@@ -53,17 +59,36 @@ public final class MetricsFiles {
         }
         if (!rows.isEmpty()) {
             writePlot(dir, runName, rows, lossLabel);
+            List<String> learned = learnedColumns(rows);
+            if (!learned.isEmpty()) {
+                writeLearnedPlot(dir, runName, rows, learned);
+            }
         }
         if (!fixedPoint.isEmpty()) {
             FixedPointDiagnostics.writePlot(dir, runName, fixedPoint);
         }
     }
 
-    /** The CSV text: a header line, then one line per epoch; NaN is written as an empty field. */
+    /** The fixed columns, then every learned-parameter column any row has, in order of appearance. */
+    public static List<String> columns(List<EpochMetrics> rows) {
+        List<String> c = new ArrayList<>(EpochMetrics.COLUMNS);
+        c.addAll(learnedColumns(rows));
+        return c;
+    }
+
+    private static List<String> learnedColumns(List<EpochMetrics> rows) {
+        Set<String> c = new LinkedHashSet<>();
+        rows.forEach(r -> c.addAll(r.learned().keySet()));
+        return new ArrayList<>(c);
+    }
+
+    /** The CSV text: a header line, then one line per epoch; NaN (or a missing value) is an empty field. */
     public static String csv(List<EpochMetrics> rows) {
-        StringBuilder sb = new StringBuilder(String.join(",", EpochMetrics.COLUMNS)).append('\n');
+        List<String> columns = columns(rows);
+        StringBuilder sb = new StringBuilder(String.join(",", columns)).append('\n');
         for (EpochMetrics r : rows) {
-            sb.append(r.toMap().values().stream().map(MetricsFiles::cell).collect(Collectors.joining(","))).append('\n');
+            Map<String, Object> m = r.toMap();
+            sb.append(columns.stream().map(c -> cell(m.get(c))).collect(Collectors.joining(","))).append('\n');
         }
         return sb.toString();
     }
@@ -92,6 +117,45 @@ public final class MetricsFiles {
             // XChart appends the extension itself; write next to the temporary name and move over it.
             String base = tmp.toString().substring(0, tmp.toString().length() - ".tmp".length());
             BitmapEncoder.saveBitmap(List.of(loss, acc), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
+            java.nio.file.Files.move(java.nio.file.Path.of(base + ".png"), tmp,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        });
+    }
+
+    /**
+     * One chart per learned parameter key (alpha, wstep, astep, wc, ...), one series per layer, the
+     * value at the end of each epoch.
+     */
+    private static void writeLearnedPlot(RunDirectory dir, String runName, List<EpochMetrics> rows, List<String> columns) {
+        System.setProperty("java.awt.headless", "true");
+        Map<String, List<String>> byKey = new LinkedHashMap<>();
+        for (String c : columns) {
+            byKey.computeIfAbsent(LearnedParameters.key(c), k -> new ArrayList<>()).add(c);
+        }
+        List<XYChart> charts = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : byKey.entrySet()) {
+            XYChart c = chart(runName + ": " + e.getKey(), e.getKey(), Styler.LegendPosition.OutsideE);
+            for (String column : e.getValue()) {
+                String name = LearnedParameters.layer(column) + (column.endsWith(".mean") ? " (mean)" : "");
+                addSeries(c, name, rows, r -> r.learned().getOrDefault(column, Double.NaN));
+            }
+            charts.add(c);
+        }
+        int cols = Math.min(2, charts.size());
+        int chartRows = (charts.size() + cols - 1) / cols;
+        while (charts.size() < chartRows * cols) {
+            XYChart blank = new XYChartBuilder().width(640).height(420).build();
+            blank.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+            blank.getStyler().setPlotBackgroundColor(java.awt.Color.WHITE);
+            blank.getStyler().setAxisTicksVisible(false);
+            blank.getStyler().setPlotBorderVisible(false);
+            blank.getStyler().setPlotGridLinesVisible(false);
+            blank.getStyler().setLegendVisible(false);
+            charts.add(blank);
+        }
+        AtomicFiles.write(dir.learnedPlot(), tmp -> {
+            String base = tmp.toString().substring(0, tmp.toString().length() - ".tmp".length());
+            BitmapEncoder.saveBitmap(charts, chartRows, cols, base, BitmapEncoder.BitmapFormat.PNG);
             java.nio.file.Files.move(java.nio.file.Path.of(base + ".png"), tmp,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         });

@@ -4,6 +4,7 @@ import io.qat4j.layers.train.TrainingMonitor;
 import io.qat4j.training.config.TrainingConfig;
 import io.qat4j.training.data.DataSplits;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -22,7 +23,8 @@ import java.util.Map;
 
 /**
  * The epoch loop: learning-rate schedule, training steps, evaluation, best-model selection,
- * checkpoints and metrics files.
+ * checkpoints and metrics files. The network's training listeners hear {@code onEpochStart} and
+ * {@code onEpochEnd} as in DL4J's {@code fit(DataSetIterator)} (the loop calls {@code fit} per batch).
  *
  * <p>Everything an epoch depends on is derived from the seed and the epoch number (data order,
  * augmentation, dropout), and the checkpoint holds the parameters and the updater state, so a run
@@ -87,6 +89,9 @@ public final class Trainer {
             Nd4j.getRandom().setSeed(training.seed() * 1_000_003L + e);
 
             DataSetIterator it = data.train(batch, e);
+            for (TrainingListener l : net.getListeners()) {
+                l.onEpochStart(net); // phase switches (e.g. freezing batch-norm statistics) by epoch
+            }
             progress.startEpoch(epoch, epochs, batches, data.trainSize());
             double lossSum = 0;
             long seen = 0;
@@ -123,6 +128,9 @@ public final class Trainer {
             progress.endEpoch();
             net.incrementEpochCount();
             Map<String, Object> diagnostics = FixedPointDiagnostics.entry(epoch, monitor.takeStats(), net);
+            for (TrainingListener l : net.getListeners()) {
+                l.onEpochEnd(net);
+            }
 
             Evaluator.Result trainEval = Evaluator.evaluate(net, data.train(EVAL_BATCH, 0), TRAIN_EVAL_SIZE);
             DataSetIterator valIt = data.validation(EVAL_BATCH);
@@ -154,7 +162,8 @@ public final class Trainer {
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
             EpochMetrics row = new EpochMetrics(epoch, lr, seen == 0 ? Double.NaN : lossSum / seen, trainEval.accuracy(),
                     val == null ? Double.NaN : val.meanLoss(), val == null ? Double.NaN : val.accuracy(),
-                    test.meanLoss(), test.accuracy(), seen / trainSeconds, trainSeconds, epochSeconds);
+                    test.meanLoss(), test.accuracy(), seen / trainSeconds, trainSeconds, epochSeconds,
+                    LearnedParameters.values(net));
             state.rows.add(row);
             if (diagnostics != null) {
                 state.fixedPoint.add(diagnostics);
@@ -176,6 +185,11 @@ public final class Trainer {
                     improved ? "  (best)" : ""));
             if (diagnostics != null) {
                 LOG.info("fixed point, epoch {}:\n{}", epoch, String.join("\n", FixedPointDiagnostics.logLines(diagnostics)));
+            }
+            if (!row.learned().isEmpty()) {
+                LOG.info("learned quantizer parameters: {}", row.learned().entrySet().stream()
+                        .map(p -> p.getKey() + " " + String.format(Locale.ROOT, "%.4g", p.getValue()))
+                        .collect(java.util.stream.Collectors.joining(", ")));
             }
         }
         return Outcome.COMPLETED;

@@ -110,6 +110,10 @@ public final class TrainingRun {
             LOG.info("run {}: {} on {} ({} parameters), {} epochs, writing to {}", cfg.name(), cfg.model().name(),
                     cfg.dataset().name(), net.numParams(), cfg.training().epochs(), dir.root());
         }
+        for (org.deeplearning4j.optimize.api.TrainingListener l : ModelFactory.listeners(cfg)) {
+            net.addListeners(l);
+            LOG.info("phase switch: {}", l);
+        }
         LOG.info("data: {} training, {} validation, {} test images", data.trainSize(), data.validationSize(), data.testSize());
 
         Trainer.Outcome outcome;
@@ -153,6 +157,8 @@ public final class TrainingRun {
     /**
      * Copies the parameters of a trained model into {@code net}, layer by layer (matched by name) and
      * key by key, so a float model can start a quantized twin (whose extra observer state starts empty).
+     * Learned quantizer parameters are copied when the trained model has them (same key and shape) and
+     * otherwise keep their initialization (most are set from the first batch).
      */
     private static void initFrom(MultiLayerNetwork net, Path model) {
         if (!Files.isRegularFile(model)) {
@@ -172,6 +178,10 @@ public final class TrainingRun {
                     continue;
                 }
                 org.nd4j.linalg.api.ndarray.INDArray v = s == null ? null : s.paramTable().get(p.getKey());
+                if (io.qat4j.layers.nn.QuantParamInitializer.learnedSpec(dst.conf().getLayer(), p.getKey()) != null
+                        && (v == null || !java.util.Arrays.equals(v.shape(), p.getValue().shape()))) {
+                    continue;
+                }
                 if (v == null || !java.util.Arrays.equals(v.shape(), p.getValue().shape())) {
                     throw new UserException("init_from: " + model + " has no parameter " + p.getKey() + " of shape "
                             + java.util.Arrays.toString(p.getValue().shape()) + " for layer " + name

@@ -96,6 +96,37 @@ class TrainCommandTest {
         assertEquals(csv, Files.readAllLines(out.resolve("metrics.csv")));
     }
 
+    /** A PACT run on a few hundred images: the learned clipping levels are metric columns and a plot. */
+    @Test
+    void learnedQuantizerRunReportsItsParameters(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("run");
+        CliTestSupport.Outcome r = run("train", REPO.resolve("configs/mnist/lenet5-pact-w4a4.yaml").toString(),
+                "--data-dir", DATA.toString(), "--out", out.toString(), "--set", "dataset.subset=400",
+                "--set", "dataset.validation=200", "--set", "dataset.test_subset=200", "--set", "training.epochs=2",
+                "--set", "training.log_every=1000", "--set", "model.options.variant=caffe");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode metrics = JSON.readTree(out.resolve("metrics.json").toFile());
+        List<String> columns = new ArrayList<>();
+        metrics.get("columns").forEach(c -> columns.add(c.asText()));
+        assertEquals(List.of("pool2_act.alpha", "fc1.alpha"), columns.subList(columns.size() - 2, columns.size()));
+        double a1 = metrics.get("epochs").get(0).get("fc1.alpha").asDouble();
+        double a2 = metrics.get("epochs").get(1).get("fc1.alpha").asDouble();
+        assertTrue(a1 != 4 && a2 != a1 && a2 > 0, "alpha trains: 4 -> " + a1 + " -> " + a2);
+        assertTrue(Files.isRegularFile(out.resolve("learned-params.png")));
+        assertTrue(Files.readString(out.resolve("train.log")).contains("learned quantizer parameters: pool2_act.alpha"));
+
+        // init_from a model without LSQ parameters: weights copied, LSQ steps start from the first batch
+        Path lsq = tmp.resolve("lsq");
+        CliTestSupport.Outcome r2 = run("train", REPO.resolve("configs/mnist/lenet5-lsq-w2a2.yaml").toString(),
+                "--data-dir", DATA.toString(), "--out", lsq.toString(), "--set", "dataset.subset=400",
+                "--set", "dataset.validation=200", "--set", "dataset.test_subset=200", "--set", "training.epochs=1",
+                "--set", "training.log_every=1000", "--set", "model.options.variant=caffe",
+                "--set", "init_from=" + out.resolve("best.zip"));
+        assertEquals(0, r2.exitCode(), r2.err());
+        JsonNode row = JSON.readTree(lsq.resolve("metrics.json").toFile()).get("epochs").get(0);
+        assertTrue(row.get("conv2.wstep").asDouble() > 0 && row.get("fc1.astep").asDouble() > 0, row.toString());
+    }
+
     @Test
     void nanLossStopsTheRunAndKeepsTheLastGoodCheckpoint(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("run");

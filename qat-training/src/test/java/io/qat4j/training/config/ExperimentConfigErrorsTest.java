@@ -77,6 +77,27 @@ class ExperimentConfigErrorsTest {
     }
 
     @Test
+    void unknownBatchNormKindListsTheAllowedOnes() throws IOException {
+        Path f = write("x.yaml", """
+                dataset:
+                  name: mnist
+                model:
+                  name: lenet5
+                  options:
+                    batch_norm: l2
+                """);
+        ConfigProblem p = onlyProblem(fails(f));
+        assertProblem(p, f.toString(), 6, "model.options.batch_norm", "l2");
+        assertEquals("is not allowed: allowed one of false, true, standard, range, l1 (did you mean l1?)", p.message());
+        Path g = write("y.yaml", VALID_HEAD + """
+                  options:
+                    batch_norm: 3
+                """);
+        assertEquals("has the wrong type (integer): allowed one of false, true, standard, range, l1",
+                onlyProblem(fails(g)).message());
+    }
+
+    @Test
     void stringWhereIntegerExpected() throws IOException {
         Path f = write("x.yaml", VALID_HEAD + """
                 training:
@@ -138,8 +159,8 @@ class ExperimentConfigErrorsTest {
                 """);
         ConfigProblem p = onlyProblem(fails(f));
         assertProblem(p, f.toString(), 7, "model.options.hidden", null);
-        assertEquals("is not an allowed key for model lenet5: allowed keys are variant, batch_norm, dropout, activation",
-                p.message());
+        assertEquals("is not an allowed key for model lenet5: allowed keys are variant, batch_norm, dropout, activation, "
+                + "fold_bn, freeze_bn_after, freeze_bn_after_iterations", p.message());
     }
 
     @Test
@@ -176,6 +197,47 @@ class ExperimentConfigErrorsTest {
         ConfigProblem p = onlyProblem(fails(f));
         assertEquals(f + ":3: dataset.augment = true is not allowed: augmentation is only available for cifar10",
                 p.render());
+    }
+
+    @Test
+    void foldBnNeedsBatchNorm() throws IOException {
+        Path f = write("x.yaml", VALID_HEAD + """
+                  options:
+                    fold_bn: true
+                """);
+        ConfigProblem p = onlyProblem(fails(f));
+        assertEquals(f + ":6: model.options.fold_bn = true is not allowed: fold_bn needs batch_norm: true or standard "
+                + "(it fuses each convolution / dense layer with the standard batch normalization after it)", p.render());
+    }
+
+    @Test
+    void freezeBnNeedsFoldBnAndOneUnit() throws IOException {
+        Path f = write("x.yaml", """
+                dataset: {name: mnist}
+                model:
+                  name: mlp
+                  options:
+                    batch_norm: true
+                    freeze_bn_after: 2
+                """);
+        ConfigProblem p = onlyProblem(fails(f));
+        assertProblem(p, f.toString(), 6, "model.options.freeze_bn_after", "2");
+        assertTrue(p.message().contains("freeze_bn_after needs fold_bn: true"), p.message());
+
+        Path both = write("y.yaml", VALID_HEAD + """
+                  options: {batch_norm: true, fold_bn: true, freeze_bn_after: 1, freeze_bn_after_iterations: 100}
+                """);
+        p = onlyProblem(fails(both));
+        assertProblem(p, both.toString(), 5, "model.options.freeze_bn_after_iterations", "100");
+        assertTrue(p.message().endsWith("give freeze_bn_after (epochs) or freeze_bn_after_iterations, not both"),
+                p.message());
+
+        Path zero = write("z.yaml", VALID_HEAD + """
+                  options: {batch_norm: true, fold_bn: true, freeze_bn_after_iterations: 0}
+                """);
+        p = onlyProblem(fails(zero));
+        assertProblem(p, zero.toString(), 5, "model.options.freeze_bn_after_iterations", "0");
+        assertEquals("is out of range: allowed an integer >= 1", p.message());
     }
 
     @Test

@@ -38,8 +38,9 @@ class ExperimentConfigTest {
         assertEquals(f, c.sourceFile());
         assertEquals(new DatasetConfig("mnist", "data", "unit", 5000, 0, 0, false), c.dataset());
         assertEquals("lenet5", c.model().name());
-        assertEquals(Map.of("variant", "caffe", "batch_norm", false, "dropout", 0.0, "activation", "relu"),
-                c.model().options());
+        assertEquals(Map.of("variant", "caffe", "batch_norm", false, "dropout", 0.0, "activation", "relu",
+                "fold_bn", false), c.model().options());
+        assertNull(c.model().optIntOrNull("freeze_bn_after"), "optional, no default");
         assertEquals("caffe", c.model().optString("variant"));
         assertFalse(c.model().optBool("batch_norm"));
         assertEquals(0.0, c.model().optDouble("dropout"));
@@ -101,8 +102,8 @@ class ExperimentConfigTest {
         assertEquals("child", c.name(), "name is not inherited");
         assertEquals("parent", c.resolved().get("description"));
         assertEquals(1000, c.dataset().validation());
-        assertEquals(Map.of("variant", "wage", "dropout", 0.25, "activation", "tanh", "batch_norm", false),
-                c.model().options());
+        assertEquals(Map.of("variant", "wage", "dropout", 0.25, "activation", "tanh", "batch_norm", false,
+                "fold_bn", false), c.model().options());
         assertEquals(5, c.training().epochs());
         assertEquals(new OptimizerConfig("nesterov", 0.05, 0.5, 0.9, 0.999, 1e-8), c.training().optimizer());
     }
@@ -323,6 +324,32 @@ class ExperimentConfigTest {
         assertTrue(fashion.training().epochs() > mnist.training().epochs());
         assertTrue(fashion.model().optBool("batch_norm"));
         assertEquals("caffe", fashion.model().optString("variant"));
+
+        // the three normalization configs differ only in the normalization
+        Map<String, String> norms = Map.of("lenet5-bn.yaml", "standard", "lenet5-rangebn.yaml", "range",
+                "lenet5-l1bn.yaml", "l1");
+        ExperimentConfig bn = ExperimentConfig.load(Path.of("..", "configs", "mnist", "lenet5-bn.yaml"), null);
+        for (Map.Entry<String, String> e : norms.entrySet()) {
+            ExperimentConfig c = ExperimentConfig.load(Path.of("..", "configs", "mnist", e.getKey()), null);
+            assertEquals(e.getValue(), c.model().optText("batch_norm"), e.getKey());
+            assertEquals("wage", c.model().optString("variant"), e.getKey());
+            assertEquals(4, c.training().epochs(), e.getKey());
+            assertTrue(c.quantization().isFloatEverywhere(), e.getKey());
+            assertEquals(bn.training(), c.training(), e.getKey());
+            assertEquals(bn.dataset(), c.dataset(), e.getKey());
+            assertEquals(bn.quantization(), c.quantization(), e.getKey());
+        }
+        assertEquals("false", mnist.model().optText("batch_norm"));
+        assertEquals("true", fashion.model().optText("batch_norm"));
+        ExperimentConfig convbn = ExperimentConfig.load(
+                Path.of("..", "configs", "mnist", "lenet5-convbn-w4a4.yaml"), null);
+        assertEquals("wage", convbn.model().optString("variant"));
+        assertTrue(convbn.model().optBool("batch_norm") && convbn.model().optBool("fold_bn"));
+        assertEquals(2, convbn.model().optIntOrNull("freeze_bn_after"));
+        assertNull(convbn.model().optIntOrNull("freeze_bn_after_iterations"));
+        assertEquals(4, convbn.training().epochs());
+        assertEquals(new Precision(4), convbn.quantization().weights());
+        assertEquals(new Precision(8), convbn.quantization().firstLayer().activations());
 
         ExperimentConfig cifar = ExperimentConfig.load(Path.of("..", "configs", "cifar10", "lenet5-fp32.yaml"), null);
         assertEquals(new DatasetConfig("cifar10", "data", "standardize", 5000, 0, 0, true), cifar.dataset());

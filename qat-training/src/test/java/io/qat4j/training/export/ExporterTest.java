@@ -5,20 +5,27 @@ import io.qat4j.inference.format.ExportModel;
 import io.qat4j.inference.format.ExportReader;
 import io.qat4j.inference.format.ExportWriter;
 import io.qat4j.inference.format.LayerSpec;
+import io.qat4j.layers.nn.DeviationBatchNorm;
+import io.qat4j.layers.nn.NormKind;
 import io.qat4j.layers.nn.QuantActivation;
 import io.qat4j.layers.nn.QuantConv2D;
+import io.qat4j.layers.nn.QuantConvBN2D;
 import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantDenseBN;
 import io.qat4j.layers.nn.QuantOutput;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -150,6 +157,83 @@ class ExporterTest {
       assertTrue(s > 0);
     }
     assertTrue(equalArgmax >= xs.length - 2, equalArgmax + " of " + xs.length);
+  }
+
+  /**
+   * The zoo's folded batch-norm layout: conv+BN (frozen after 20 iterations) → ReLU → max pool → uint8 →
+   * dense+BN → ReLU + uint8 → output. Exported with the layers' inference-mode folded weights.
+   */
+  @Test
+  void foldedBatchNormLayersExportAsPlainLayersThatAgreeWithTheFakeQuantModel() {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(7).updater(new Adam(0.01))
+        .dataType(DataType.FLOAT).list()
+        .layer(new QuantConvBN2D.Builder(3, 3).name("conv1").nOut(4).freezeBnAfter(20)
+            .weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .layer(new ActivationLayer.Builder().name("conv1_relu").activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2)
+            .stride(2, 2).build())
+        .layer(new QuantActivation.Builder().name("pool1_act").activation(Activation.IDENTITY)
+            .quant("int(bits=8, signed=false, observer=ema)").build())
+        .layer(new QuantDenseBN.Builder().name("fc1").nOut(6).freezeBnAfter(20)
+            .weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .layer(new QuantActivation.Builder().name("fc1_act").activation(Activation.RELU)
+            .quant("int(bits=8, signed=false, observer=ema)").build())
+        .layer(new QuantOutput.Builder(LossFunctions.LossFunction.MCXENT).name("output").nOut(3)
+            .activation(Activation.SOFTMAX).weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .setInputType(InputType.convolutionalFlat(8, 8, 1)).build();
+    MultiLayerNetwork fused = new MultiLayerNetwork(conf);
+    fused.init();
+    DataSet train = randomImages(64, 1);
+    for (int i = 0; i < 30; i++) {
+      fused.fit(train);
+    }
+    Exporter.Result r = Exporter.export(fused, "tiny-bn");
+    List<String> ops = r.model().manifest().layers().stream().map(LayerSpec::op).toList();
+    assertEquals(List.of("conv2d", "max_pool", "flatten", "dense", "dense"), ops);
+    LayerSpec conv = r.model().manifest().layers().get(0);
+    assertTrue(conv.bias() != null, "the folded bias β − γμ/σ is exported");
+    assertEquals(conv.output().zeroPoint(), conv.clampMin(), "ReLU folded into the clamp");
+    Simulator.Report rep = Simulator.run(r.model(), fused, r.dl4jSources(),
+        new ListDataSetIterator<>(images.asList(), 16), 0, EngineConfig.INT32);
+    assertTrue(rep.top1Agreement() >= 0.95, "top-1 agreement " + rep.top1Agreement());
+    for (Simulator.LayerAgreement l : rep.layers()) {
+      assertEquals(1.0, l.within1LsbFraction(), l.name() + ": hidden codes within 1 LSB");
+      assertTrue(l.identicalFraction() >= 0.95, l.name() + ": identical " + l.identicalFraction());
+    }
+  }
+
+  /**
+   * RangeBN / L1BN after a convolution are folded into it on export like DL4J's batch normalization
+   * (after weight quantization: the codes stay, the channel scales and the bias change), and the integer
+   * engine agrees with the fake-quant model.
+   */
+  @ParameterizedTest
+  @EnumSource(NormKind.class)
+  void deviationBatchNormIsFoldedOnExport(NormKind kind) {
+    MultiLayerNetwork n = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).updater(new Adam(0.01))
+        .dataType(DataType.FLOAT).list()
+        .layer(new QuantConv2D.Builder(3, 3).name("conv1").nOut(4).hasBias(false).activation(Activation.IDENTITY)
+            .weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .layer(new DeviationBatchNorm.Builder(kind).name("bn1").activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2)
+            .stride(2, 2).build())
+        .layer(new QuantActivation.Builder().name("pool1_act").activation(Activation.IDENTITY)
+            .quant("int(bits=8, signed=false, observer=ema)").build())
+        .layer(new QuantOutput.Builder(LossFunctions.LossFunction.MCXENT).name("output").nOut(3)
+            .activation(Activation.SOFTMAX).weightQuant("int(bits=8, narrow=true, axis=channel)").build())
+        .setInputType(InputType.convolutionalFlat(8, 8, 1)).build());
+    n.init();
+    DataSet train = randomImages(64, 1);
+    for (int i = 0; i < 30; i++) {
+      n.fit(train);
+    }
+    Exporter.Result r = Exporter.export(n, "bn");
+    List<LayerSpec> layers = r.model().manifest().layers();
+    assertEquals(List.of("conv2d", "max_pool", "flatten", "dense"), layers.stream().map(LayerSpec::op).toList());
+    assertEquals(layers.get(0).output().zeroPoint(), layers.get(0).clampMin(), "the normalization's ReLU is the clamp");
+    Simulator.Report rep = Simulator.run(r.model(), n, r.dl4jSources(),
+        new ListDataSetIterator<>(images.asList(), 16), 0, EngineConfig.INT32);
+    assertTrue(rep.top1Agreement() >= 0.95, "top-1 agreement " + rep.top1Agreement());
   }
 
   @Test

@@ -60,6 +60,41 @@ class RunFilesTest {
     }
 
     @Test
+    void learnedQuantizerParametersAreColumnsAndAPlot(@TempDir Path root) throws IOException {
+        EpochMetrics r1 = new EpochMetrics(1, 1e-3, 0.5, 0.9, 0.45, 0.91, 0.44, 0.92, 400, 100, 110,
+                java.util.Map.of("conv2.wstep", 0.05));
+        java.util.Map<String, Double> l2 = new java.util.LinkedHashMap<>();
+        l2.put("conv2.wstep", 0.04);
+        l2.put("pool2_act.alpha.mean", 3.5);
+        l2.put("fc1.alpha", 2.5);
+        EpochMetrics r2 = new EpochMetrics(2, 7e-4, 0.2, 0.95, 0.3, 0.96, 0.3, 0.97, 410, 98, 105, l2);
+        RunDirectory dir = new RunDirectory(root);
+        MetricsFiles.write(dir, "demo", List.of(r1, r2));
+        List<String> csv = Files.readAllLines(dir.metricsCsv());
+        assertEquals(String.join(",", EpochMetrics.COLUMNS) + ",conv2.wstep,pool2_act.alpha.mean,fc1.alpha", csv.get(0));
+        assertTrue(csv.get(1).endsWith(",0.0500000,,"), csv.get(1));
+        assertTrue(csv.get(2).endsWith(",0.0400000,3.50000,2.50000"), csv.get(2));
+        JsonNode json = new ObjectMapper().readTree(dir.metricsJson().toFile());
+        assertEquals("fc1.alpha", json.get("columns").get(EpochMetrics.COLUMNS.size() + 2).asText());
+        assertEquals(2.5, json.get("epochs").get(1).get("fc1.alpha").asDouble());
+        BufferedImage png = ImageIO.read(dir.learnedPlot().toFile());
+        assertEquals(1280, png.getWidth(), "two charts side by side: wstep and alpha");
+        assertEquals("wstep", LearnedParameters.key("conv2.wstep"));
+        assertEquals("alpha", LearnedParameters.key("pool2_act.alpha.mean"));
+        assertEquals("pool2_act", LearnedParameters.layer("pool2_act.alpha.mean"));
+
+        RunState s = new RunState();
+        s.rows.addAll(List.of(r1, r2));
+        s.save(root.resolve("checkpoint.json"));
+        assertEquals(List.of(r1, r2), RunState.load(root.resolve("checkpoint.json")).rows);
+
+        RunDirectory plain = new RunDirectory(root.resolve("plain"));
+        Files.createDirectories(plain.root());
+        MetricsFiles.write(plain, "demo", List.of(ROW1));
+        assertFalse(Files.exists(plain.learnedPlot()), "no learned parameters, no plot");
+    }
+
+    @Test
     void atomicWriteLeavesTheOldFileWhenTheWriterFails(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("state.json");
         AtomicFiles.writeString(f, "old");

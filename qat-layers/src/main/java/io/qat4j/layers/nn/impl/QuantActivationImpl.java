@@ -36,7 +36,8 @@ public class QuantActivationImpl extends BaseLayer<QuantActivation> {
         INDArray z = mgr.dup(ArrayType.ACTIVATION_GRAD, input, input.ordering());
         INDArray delta = layerConf().getActivationFn().backprop(z, eps).getFirst();
         delta = mgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta);
-        return new Pair<>(new DefaultGradient(), backpropDropOutIfPresent(delta));
+        Gradient g = rt.withLearnedGradients(new DefaultGradient(), gradientViews);
+        return new Pair<>(g, backpropDropOutIfPresent(delta));
     }
 
     @Override

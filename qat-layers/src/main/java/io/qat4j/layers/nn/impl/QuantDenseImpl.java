@@ -55,7 +55,7 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
         return rt.param(param, W, B, getParam(param), 1, training, weightNoiseParams, index, getIterationCount(),
-                () -> super.getParamWithNoise(param, training, mgr));
+                params, () -> super.getParamWithNoise(param, training, mgr));
     }
 
     @Override

@@ -45,6 +45,6 @@ public class QuantDepthwiseConv2DImpl extends DepthwiseConvolution2DLayer {
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
         return rt.param(param, W, B, getParam(param), WEIGHT_CHANNEL_AXIS, training, weightNoiseParams, index, getIterationCount(),
-                () -> super.getParamWithNoise(param, training, mgr));
+                params, () -> super.getParamWithNoise(param, training, mgr));
     }
 }

@@ -47,7 +47,7 @@ public class QuantOutputImpl extends BaseOutputLayer<QuantOutput> {
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
         return rt.param(param, W, B, getParam(param), 1, training, weightNoiseParams, index, getIterationCount(),
-                () -> super.getParamWithNoise(param, training, mgr));
+                params, () -> super.getParamWithNoise(param, training, mgr));
     }
 
     @Override

@@ -5,19 +5,24 @@ import io.qat4j.layers.nn.QuantSites;
 import io.qat4j.layers.observe.Observer;
 import io.qat4j.layers.observe.Observers;
 import io.qat4j.layers.quant.Granularity;
+import io.qat4j.layers.quant.LearnedQuantizer;
 import io.qat4j.layers.quant.QuantContext;
 import io.qat4j.layers.quant.QuantResult;
 import io.qat4j.layers.quant.QuantSpec;
 import io.qat4j.layers.quant.Quantizer;
 import io.qat4j.layers.quant.Quantizers;
 import io.qat4j.layers.train.ErrorSite;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,6 +34,11 @@ import java.util.Map;
  * ACTIVATION_GRAD), which DL4J keeps open from the forward to the backward pass; quantized
  * parameters are computed outside workspaces, since they are cached across both passes.
  * A float site costs nothing: its input is returned as is.
+ *
+ * <p>Sites with a learned quantizer read its parameters from the layer's parameter table (keys as
+ * in {@link QuantParamInitializer}), let it initialize them from the first batch when it asks to, and
+ * in the backward pass collect the gradients of those parameters, which
+ * {@link #withLearnedGradients} writes into the layer's gradient views.
  */
 final class SiteRuntime {
     private static final int INPUT_SITE = 1;
@@ -38,11 +48,15 @@ final class SiteRuntime {
     private final QuantSites sites;
     private final Quantizer weightQ;
     private final Quantizer biasQ;
+    private final LearnedSite weightL;
     private final ActivationSite input;
     private final ActivationSite output;
     private final ErrorSite errors;
     private int lastLayerIndex;
     private int lastIteration;
+    /** Gradients of the learned parameters from the current backward pass, by layer key (detached). */
+    private final Map<String, INDArray> learnedGradients = new HashMap<>();
+    private final List<String> learnedKeys = new ArrayList<>();
 
     private INDArray lastQuantizedInput;
     private final Map<String, INDArray> paramRaw = new HashMap<>();
@@ -52,13 +66,105 @@ final class SiteRuntime {
         this.sites = sites;
         weightQ = quantizer(sites.weights());
         biasQ = quantizer(sites.bias());
-        input = new ActivationSite(sites.input(), QuantParamInitializer.INPUT_STATE_KEY, ArrayType.INPUT);
-        output = new ActivationSite(sites.output(), QuantParamInitializer.OUTPUT_STATE_KEY, ArrayType.ACTIVATIONS);
+        weightL = learnedSite(sites, QuantSites.Site.WEIGHTS);
+        input = new ActivationSite(sites.input(), QuantParamInitializer.INPUT_STATE_KEY, ArrayType.INPUT,
+                learnedSite(sites, QuantSites.Site.INPUT));
+        output = new ActivationSite(sites.output(), QuantParamInitializer.OUTPUT_STATE_KEY, ArrayType.ACTIVATIONS,
+                learnedSite(sites, QuantSites.Site.OUTPUT));
         errors = new ErrorSite(sites.errors());
+        for (LearnedSite l : new LearnedSite[] {input.learned, weightL, output.learned}) {
+            if (l != null) {
+                learnedKeys.addAll(l.keyByName.values());
+            }
+        }
     }
 
+    /** The stateless quantizer of a site; null for float sites and learned quantizers. */
     private static Quantizer quantizer(QuantSpec spec) {
-        return spec.isFloat() ? null : Quantizers.of(spec);
+        return spec.isFloat() || spec.isLearned() ? null : Quantizers.of(spec);
+    }
+
+    private LearnedSite learnedSite(QuantSites s, QuantSites.Site site) {
+        QuantSpec spec = s.spec(site);
+        return spec.isLearned() ? new LearnedSite(spec, site) : null;
+    }
+
+    /**
+     * A site with a learned quantizer: the quantizer, the layer keys of its parameters, and what the
+     * last forward pass left for the backward pass.
+     */
+    private final class LearnedSite {
+        private final LearnedQuantizer quantizer;
+        private final LearnedQuantizer.Role role;
+        /** The quantizer's parameter names mapped to the layer's keys. */
+        private final Map<String, String> keyByName = new LinkedHashMap<>();
+        private INDArray lastX;
+        private Map<String, INDArray> lastParams;
+        private QuantContext lastCtx;
+
+        LearnedSite(QuantSpec spec, QuantSites.Site site) {
+            quantizer = Quantizers.learned(spec);
+            role = QuantParamInitializer.role(site);
+            // Names do not depend on the channel count; 1 stands for it here.
+            for (LearnedQuantizer.Param p : quantizer.params(role, 1)) {
+                keyByName.put(p.name(), QuantParamInitializer.learnedKey(site, p.name()));
+            }
+        }
+
+        /** The quantizer's parameters by name, as views of the layer's parameters. */
+        private Map<String, INDArray> params(Map<String, INDArray> layerParams) {
+            Map<String, INDArray> p = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : keyByName.entrySet()) {
+                INDArray v = layerParams == null ? null : layerParams.get(e.getValue());
+                if (v == null) {
+                    throw new IllegalStateException(quantizer.spec() + " needs the layer parameter '" + e.getValue()
+                            + "', which the layer does not have (its parameters: "
+                            + (layerParams == null ? "none passed" : layerParams.keySet())
+                            + "); quantized layers must create their parameters with QuantParamInitializer");
+                }
+                p.put(e.getKey(), v);
+            }
+            return p;
+        }
+
+        /** Initializes the parameters from x if the quantizer asks to, then fake-quantizes x. */
+        QuantResult forward(INDArray x, Map<String, INDArray> layerParams, QuantContext ctx, boolean keep) {
+            Map<String, INDArray> p = params(layerParams);
+            if (quantizer.needsInit(p)) {
+                quantizer.init(x, p, ctx, role);
+            }
+            QuantResult r = quantizer.forward(x, p, ctx, role);
+            if (keep) {
+                lastX = x;
+                lastParams = p;
+                lastCtx = ctx;
+            }
+            return r;
+        }
+
+        /** dL/dx of the last forward pass; the parameter gradients go to {@link #learnedGradients}. */
+        INDArray backward(INDArray gradOut) {
+            if (lastX == null) {
+                throw new IllegalStateException("backward pass through " + quantizer.spec() + " without a forward pass");
+            }
+            Map<String, INDArray> grads = new LinkedHashMap<>();
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                for (Map.Entry<String, INDArray> e : lastParams.entrySet()) {
+                    grads.put(e.getKey(), Nd4j.create(e.getValue().dataType(), e.getValue().shape()));
+                }
+            }
+            INDArray dx = quantizer.backward(lastX, gradOut, lastParams, lastCtx, role, grads);
+            for (Map.Entry<String, INDArray> e : grads.entrySet()) {
+                learnedGradients.put(keyByName.get(e.getKey()), e.getValue());
+            }
+            return dx;
+        }
+
+        void clear() {
+            lastX = null;
+            lastParams = null;
+            lastCtx = null;
+        }
     }
 
     private static Observer observer(QuantSpec spec) {
@@ -83,7 +189,7 @@ final class SiteRuntime {
                              int iteration, LayerWorkspaceMgr mgr) {
         lastLayerIndex = layerIndex;
         lastIteration = iteration;
-        if (x == null || x == lastQuantizedInput || input.quantizer == null) {
+        if (x == null || x == lastQuantizedInput || !input.quantizes()) {
             return x;
         }
         lastQuantizedInput = quantizeInput(x, params, training, layerIndex, iteration, mgr);
@@ -99,6 +205,15 @@ final class SiteRuntime {
     /** Gradient through the input site. */
     INDArray inputGradient(INDArray eps, LayerWorkspaceMgr mgr) {
         return input.backward(eps, mgr);
+    }
+
+    /**
+     * The error the layer hands to the previous layer: the gradient through the input site, then the
+     * error site (quantized when fixed-point training asks for it; the layer index and iteration are those
+     * of the last {@link #inputForCompute} call).
+     */
+    INDArray errorGradient(INDArray eps, LayerWorkspaceMgr mgr) {
+        return errors.apply(inputGradient(eps, mgr), lastLayerIndex, lastIteration, mgr);
     }
 
     /**
@@ -123,27 +238,36 @@ final class SiteRuntime {
     private static final class ActivationSite {
         private final QuantSpec spec;
         private final Quantizer quantizer;
+        private final LearnedSite learned;
         private final Observer observer;
         private final String stateKey;
         private final ArrayType workspace;
         private INDArray lastX;
         private QuantResult lastResult;
 
-        ActivationSite(QuantSpec spec, String stateKey, ArrayType workspace) {
+        ActivationSite(QuantSpec spec, String stateKey, ArrayType workspace, LearnedSite learned) {
             this.spec = spec;
             this.quantizer = quantizer(spec);
+            this.learned = learned;
             this.observer = observer(spec);
             this.stateKey = stateKey;
             this.workspace = workspace;
         }
 
+        boolean quantizes() {
+            return quantizer != null || learned != null;
+        }
+
         INDArray forward(INDArray x, Map<String, INDArray> params, boolean training, long seed, LayerWorkspaceMgr mgr) {
-            if (quantizer == null) {
+            if (!quantizes()) {
                 return x;
             }
             try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(workspace)) {
                 int axis = spec.granularity() == Granularity.TENSOR ? -1 : 1;
                 QuantContext ctx = new QuantContext(axis, null, null, seed, training);
+                if (learned != null) {
+                    return learned.forward(x, params, ctx, true).output();
+                }
                 if (observer != null) {
                     INDArray state = params.get(stateKey);
                     if (training) {
@@ -160,29 +284,43 @@ final class SiteRuntime {
         }
 
         INDArray backward(INDArray eps, LayerWorkspaceMgr mgr) {
-            if (quantizer == null) {
+            if (!quantizes()) {
                 return eps;
             }
             try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
-                return quantizer.backward(lastX, eps, lastResult);
+                return learned != null ? learned.backward(eps) : quantizer.backward(lastX, eps, lastResult);
             }
         }
     }
 
     /** Whether a parameter (W or b) is quantized. */
     boolean quantizes(String key, String weightKey, String biasKey) {
-        return (key.equals(weightKey) && weightQ != null) || (key.equals(biasKey) && biasQ != null);
+        return (key.equals(weightKey) && (weightQ != null || weightL != null)) || (key.equals(biasKey) && biasQ != null);
     }
 
     /** Fake-quantizes a weight or bias parameter (detached result). */
     INDArray quantizeParam(String key, boolean isWeight, INDArray p, int channelAxis, boolean training, int layerIndex,
                            int iteration) {
+        return quantizeParam(key, isWeight, p, channelAxis, training, layerIndex, iteration, null);
+    }
+
+    /**
+     * Fake-quantizes a weight or bias parameter (detached result); {@code layerParams} is the layer's
+     * parameter table, which a learned weight quantizer reads its parameters from.
+     */
+    INDArray quantizeParam(String key, boolean isWeight, INDArray p, int channelAxis, boolean training, int layerIndex,
+                           int iteration, Map<String, INDArray> layerParams) {
         Quantizer q = isWeight ? weightQ : biasQ;
         QuantSpec spec = isWeight ? sites.weights() : sites.bias();
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             int axis = spec.granularity() == Granularity.TENSOR ? -1 : channelAxis;
-            QuantResult r = q.forward(p, new QuantContext(axis, null, null,
-                    seed(layerIndex, iteration, PARAM_SITE + (isWeight ? 0 : 1)), training));
+            QuantContext ctx = new QuantContext(axis, null, null,
+                    seed(layerIndex, iteration, PARAM_SITE + (isWeight ? 0 : 1)), training);
+            if (isWeight && weightL != null) {
+                QuantResult r = weightL.forward(p, layerParams, ctx, training);
+                return r.output();
+            }
+            QuantResult r = q.forward(p, ctx);
             if (training) {
                 paramRaw.put(key, p);
                 paramResults.put(key, r);
@@ -196,6 +334,14 @@ final class SiteRuntime {
      * gradient view. Without a recorded forward pass (or for a float site) the view is left alone.
      */
     void paramGradient(String key, boolean isWeight, INDArray gradView) {
+        if (isWeight && weightL != null) {
+            if (gradView != null && weightL.lastX != null) {
+                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    gradView.assign(weightL.backward(gradView));
+                }
+            }
+            return;
+        }
         QuantResult r = paramResults.get(key);
         if (r == null || gradView == null) {
             return;
@@ -215,13 +361,25 @@ final class SiteRuntime {
      */
     INDArray param(String key, String weightKey, String biasKey, INDArray raw, int channelAxis, boolean training,
                    Map<String, INDArray> cache, int layerIndex, int iteration, java.util.function.Supplier<INDArray> plain) {
+        return param(key, weightKey, biasKey, raw, channelAxis, training, cache, layerIndex, iteration, null, plain);
+    }
+
+    /**
+     * {@link #param(String, String, String, INDArray, int, boolean, Map, int, int, java.util.function.Supplier)}
+     * for layers whose weight site may have a learned quantizer: {@code layerParams} is the layer's
+     * parameter table, which holds the quantizer's parameters.
+     */
+    INDArray param(String key, String weightKey, String biasKey, INDArray raw, int channelAxis, boolean training,
+                   Map<String, INDArray> cache, int layerIndex, int iteration, Map<String, INDArray> layerParams,
+                   java.util.function.Supplier<INDArray> plain) {
         if (!quantizes(key, weightKey, biasKey)) {
             return plain.get();
         }
         if (training && cache.containsKey(key)) {
             return cache.get(key);
         }
-        INDArray q = quantizeParam(key, key.equals(weightKey), raw, channelAxis, training, layerIndex, iteration);
+        INDArray q = quantizeParam(key, key.equals(weightKey), raw, channelAxis, training, layerIndex, iteration,
+                layerParams);
         if (training) {
             cache.put(key, q);
         }
@@ -241,13 +399,44 @@ final class SiteRuntime {
         paramGradient(weightKey, true, gradientViews.get(weightKey));
         paramGradient(biasKey, false, gradientViews.get(biasKey));
         clearParams();
-        return new org.nd4j.common.primitives.Pair<>(p.getFirst(),
-                errors.apply(inputGradient(p.getSecond(), mgr), lastLayerIndex, lastIteration, mgr));
+        INDArray eps = errorGradient(p.getSecond(), mgr);
+        return new org.nd4j.common.primitives.Pair<>(withLearnedGradients(p.getFirst(), gradientViews), eps);
     }
 
     /** Forgets the parameters quantized for the last training iteration. */
     void clearParams() {
         paramRaw.clear();
         paramResults.clear();
+        if (weightL != null) {
+            weightL.clear();
+        }
+    }
+
+    /** The layer keys of the learned quantizers' parameters, in input, weights, output order. */
+    List<String> learnedKeys() {
+        return List.copyOf(learnedKeys);
+    }
+
+    /**
+     * Writes the learned parameters' gradients of this backward pass into their gradient views (zero
+     * for a site the pass did not reach) and adds them to {@code gradient}; returns {@code gradient}.
+     */
+    Gradient withLearnedGradients(Gradient gradient, Map<String, INDArray> gradientViews) {
+        for (String key : learnedKeys) {
+            INDArray view = gradientViews == null ? null : gradientViews.get(key);
+            if (view == null) {
+                throw new IllegalStateException("no gradient view for learned parameter '" + key + "' (views: "
+                        + (gradientViews == null ? "none" : gradientViews.keySet()) + ")");
+            }
+            INDArray g = learnedGradients.get(key);
+            if (g == null) {
+                view.assign(0);
+            } else {
+                view.assign(g.reshape(view.shape()));
+            }
+            gradient.setGradientFor(key, view);
+        }
+        learnedGradients.clear();
+        return gradient;
     }
 }
