@@ -1,8 +1,10 @@
 package io.qat4j.layers.nn;
 
 import io.qat4j.layers.quant.QuantSpec;
+import io.qat4j.layers.train.GradientSpec;
 
 import org.nd4j.shade.jackson.annotation.JsonIgnore;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.io.Serializable;
@@ -15,6 +17,10 @@ import java.util.Objects;
  * <p>Activation sites (input, output) whose spec names an observer keep the observed range in the
  * layer's parameters ({@code qin}, {@code qout}), so it is saved with the model. The layer supplies
  * the channel axis of per-channel specs: output channels for weights, axis 1 for activations.
+ *
+ * <p>A fifth, backward-only site, {@code errors}, quantizes the error the layer hands to the previous
+ * layer (fixed-point training, {@link io.qat4j.layers.train.ErrorSite}); it is {@code float} unless set
+ * with {@link #withErrors(GradientSpec)}.
  *
  * <p>Sites with a learned quantizer ({@code pact}, {@code lsq}, {@code qil}, {@code ttq}) add that
  * quantizer's trained parameters to the layer (see {@link QuantParamInitializer}). PACT applies to
@@ -43,6 +49,15 @@ public final class QuantSites implements Serializable {
     private QuantSpec bias = QuantSpec.FLOAT;
     @JsonProperty("output")
     private QuantSpec output = QuantSpec.FLOAT;
+    @JsonIgnore
+    private GradientSpec errors = GradientSpec.FLOAT;
+    @JsonIgnore
+    private QuantSpec accumulation = QuantSpec.FLOAT;
+    @JsonIgnore
+    private int chunk = DEFAULT_CHUNK;
+
+    /** Default chunk of {@link #withAccumulation}: 64 products (Wang et al.). */
+    public static final int DEFAULT_CHUNK = 64;
 
     /** For JSON deserialization; all sites float. */
     public QuantSites() {
@@ -57,6 +72,12 @@ public final class QuantSites implements Serializable {
         checkLearned(Site.WEIGHTS, weights);
         checkLearned(Site.BIAS, bias);
         checkLearned(Site.OUTPUT, output);
+    }
+
+    /** The four forward sites and the error site. */
+    public QuantSites(QuantSpec input, QuantSpec weights, QuantSpec bias, QuantSpec output, GradientSpec errors) {
+        this(input, weights, bias, output);
+        this.errors = Objects.requireNonNull(errors, "errors").requireAllowedFor("errors");
     }
 
     /** Rejects a learned quantizer at a site it does not apply to. */
@@ -106,6 +127,46 @@ public final class QuantSites implements Serializable {
         return output;
     }
 
+    /** JSON: the accumulator format, left out when float. */
+    @JsonProperty("accumulation")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private QuantSpec accumulationForJson() {
+        return accumulation.isFloat() ? null : accumulation;
+    }
+
+    @JsonProperty("accumulation")
+    private void accumulationFromJson(QuantSpec spec) {
+        this.accumulation = spec == null ? QuantSpec.FLOAT : spec;
+    }
+
+    @JsonProperty("chunk")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private Integer chunkForJson() {
+        return accumulation.isFloat() ? null : chunk;
+    }
+
+    @JsonProperty("chunk")
+    private void chunkFromJson(Integer c) {
+        this.chunk = c == null ? DEFAULT_CHUNK : c;
+    }
+
+    /** JSON: the error site, left out when float (so float-error layers serialize as before). */
+    @JsonProperty("errors")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private GradientSpec errorsForJson() {
+        return errors.isFloat() ? null : errors;
+    }
+
+    @JsonProperty("errors")
+    private void errorsFromJson(GradientSpec spec) {
+        this.errors = spec == null ? GradientSpec.FLOAT : spec.requireAllowedFor("errors");
+    }
+
+    /** The error site: what the error handed to the previous layer is quantized to ({@code float}: untouched). */
+    public GradientSpec errors() {
+        return errors;
+    }
+
     /** The spec of one site. */
     public QuantSpec spec(Site site) {
         return switch (site) {
@@ -117,40 +178,80 @@ public final class QuantSites implements Serializable {
     }
 
     public QuantSites withInput(QuantSpec spec) {
-        return new QuantSites(spec, weights, bias, output);
+        return keepAccumulation(new QuantSites(spec, weights, bias, output, errors));
     }
 
     public QuantSites withWeights(QuantSpec spec) {
-        return new QuantSites(input, spec, bias, output);
+        return keepAccumulation(new QuantSites(input, spec, bias, output, errors));
     }
 
     public QuantSites withBias(QuantSpec spec) {
-        return new QuantSites(input, weights, spec, output);
+        return keepAccumulation(new QuantSites(input, weights, spec, output, errors));
     }
 
     public QuantSites withOutput(QuantSpec spec) {
-        return new QuantSites(input, weights, bias, spec);
+        return keepAccumulation(new QuantSites(input, weights, bias, spec, errors));
+    }
+
+    private QuantSites keepAccumulation(QuantSites s) {
+        s.accumulation = accumulation;
+        s.chunk = chunk;
+        return s;
+    }
+
+    public QuantSites withErrors(GradientSpec spec) {
+        QuantSites s = new QuantSites(input, weights, bias, output, spec);
+        s.accumulation = accumulation;
+        s.chunk = chunk;
+        return s;
+    }
+
+    /**
+     * The format of the layer's matrix-product accumulator, emulated with chunk-based accumulation by dense and
+     * output layers ({@link io.qat4j.layers.train.ChunkedAccumulation}); {@code float}: float32.
+     */
+    public QuantSpec accumulation() {
+        return accumulation;
+    }
+
+    /** Products per chunk of the emulated accumulation. */
+    public int accumulationChunk() {
+        return chunk;
+    }
+
+    /** Same sites with an accumulator format and chunk (e.g. {@code fp16}, 64). */
+    public QuantSites withAccumulation(QuantSpec spec, int chunkSize) {
+        io.qat4j.layers.train.ChunkedAccumulation.check(spec, chunkSize);
+        QuantSites s = new QuantSites(input, weights, bias, output, errors);
+        s.accumulation = spec;
+        s.chunk = chunkSize;
+        return s;
     }
 
     /** True when no site is quantized. */
     @JsonIgnore
     public boolean isFloat() {
-        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat();
+        return input.isFloat() && weights.isFloat() && bias.isFloat() && output.isFloat() && errors.isFloat()
+                && accumulation.isFloat();
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof QuantSites s && input.equals(s.input) && weights.equals(s.weights) && bias.equals(s.bias)
-                && output.equals(s.output);
+                && output.equals(s.output) && errors.equals(s.errors) && accumulation.equals(s.accumulation)
+                && (accumulation.isFloat() || chunk == s.chunk);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(input, weights, bias, output);
+        return errors.isFloat() && accumulation.isFloat() ? Objects.hash(input, weights, bias, output)
+                : Objects.hash(input, weights, bias, output, errors, accumulation);
     }
 
     @Override
     public String toString() {
-        return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output + ")";
+        return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output
+                + (errors.isFloat() ? "" : ", errors=" + errors)
+                + (accumulation.isFloat() ? "" : ", accumulation=" + accumulation + "/" + chunk) + ")";
     }
 }

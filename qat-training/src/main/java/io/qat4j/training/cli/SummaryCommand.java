@@ -35,6 +35,12 @@ final class SummaryCommand implements Callable<Integer> {
                 QuantizationPlan.resolve(cfg.quantization(), refs));
         System.out.print(s.render(cfg.name() + ": " + cfg.model().name() + " on " + cfg.dataset().name()
                 + " (MACs per image; memory = parameters at the planned weight precision)"));
+        List<String> backward = io.qat4j.layers.train.FixedPointTraining.describe(conf);
+        if (!backward.isEmpty()) {
+            System.out.println();
+            System.out.println("Backward paths (fixed-point training):");
+            backward.forEach(System.out::println);
+        }
         return 0;
     }
 }

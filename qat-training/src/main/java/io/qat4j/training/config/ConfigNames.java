@@ -27,6 +27,8 @@ public final class ConfigNames {
     public static final List<String> OPTIMIZERS = List.of("sgd", "nesterov", "adam");
     /** {@code training.schedule.type}. */
     public static final List<String> SCHEDULES = List.of("constant", "step", "exponential", "cosine");
+    /** {@code training.loss}: cross-entropy on softmax outputs, or WAGE's sum of squared errors on the raw outputs. */
+    public static final List<String> LOSSES = List.of("cross_entropy", "sse");
     /** {@code quantization.layers[].kind}. */
     public static final List<String> LAYER_KINDS = List.of("conv", "dense", "output", "batchnorm", "activation", "default");
 

@@ -6,7 +6,9 @@ import static io.qat4j.training.config.Schema.integer;
 import static io.qat4j.training.config.Schema.listOf;
 import static io.qat4j.training.config.Schema.number;
 import static io.qat4j.training.config.Schema.oneOf;
+import static io.qat4j.training.config.Schema.pathPrecision;
 import static io.qat4j.training.config.Schema.precision;
+import static io.qat4j.training.config.Schema.quantSpec;
 import static io.qat4j.training.config.Schema.string;
 
 import java.util.List;
@@ -93,32 +95,47 @@ final class ExperimentSchema {
             .field("optimizer", OPTIMIZER)
             .field("schedule", SCHEDULE)
             .field("early_stop_patience", integer(0, Integer.MAX_VALUE), 0)
-            .field("log_every", integer(1, Integer.MAX_VALUE), 50);
+            .field("log_every", integer(1, Integer.MAX_VALUE), 50)
+            .field("loss", oneOf(ConfigNames.LOSSES), "cross_entropy");
 
     /** Precision overrides for one site: all four keys optional, absent means "inherit". */
     static final Schema.MapSchema SITE_OVERRIDE = Schema.map()
             .field("weights", precision())
             .field("activations", precision())
-            .field("gradients", precision())
-            .field("errors", precision());
+            .field("gradients", pathPrecision("gradients"))
+            .field("errors", pathPrecision("errors"));
 
     static final Schema.MapSchema LAYER_OVERRIDE = Schema.map()
             .field("name", string())
             .field("kind", oneOf(ConfigNames.LAYER_KINDS))
             .field("weights", precision())
             .field("activations", precision())
-            .field("gradients", precision())
-            .field("errors", precision())
+            .field("gradients", pathPrecision("gradients"))
+            .field("errors", pathPrecision("errors"))
             .exactlyOneOf("name", "kind");
+
+    /** Network-wide settings of fixed-point training (the backward half of the training step). */
+    static final Schema.MapSchema FIXED_POINT = Schema.map()
+            .field("master_weights", quantSpec(), "float")
+            .field("weight_clip", number().atLeast(0), 0.0)
+            .field("updates", pathPrecision("updates"), "float")
+            .field("optimizer_state", quantSpec(), "float")
+            .field("loss_scale", number().atLeast(1).atMost(16_777_216), 1.0)
+            .field("wage_scale", bool(), false)
+            .field("accumulation", quantSpec(), "float")
+            .field("accumulation_chunk", integer(1, 1 << 20), 64)
+            .rule("loss_scale", (v, m) -> io.qat4j.layers.train.FixedPointTraining.isPowerOfTwo(((Number) v).doubleValue()),
+                    "the loss scale must be a power of two (1, 2, 4, ..., 16777216) so that scaling is exact");
 
     static final Schema.MapSchema QUANTIZATION = Schema.map()
             .field("weights", precision(), "float")
             .field("activations", precision(), "float")
-            .field("gradients", precision(), "float")
-            .field("errors", precision(), "float")
+            .field("gradients", pathPrecision("gradients"), "float")
+            .field("errors", pathPrecision("errors"), "float")
             .field("first_layer", SITE_OVERRIDE)
             .field("last_layer", SITE_OVERRIDE)
-            .field("layers", listOf(LAYER_OVERRIDE, 0), List.of());
+            .field("layers", listOf(LAYER_OVERRIDE, 0), List.of())
+            .field("fixed_point", FIXED_POINT);
 
     static final Schema.MapSchema ROOT = Schema.map()
             .field("extends", string())

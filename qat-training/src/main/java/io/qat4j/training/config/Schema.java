@@ -74,7 +74,21 @@ abstract class Schema {
 
     /** A bit width 1..32 or the string {@code float}; yields Integer bits or "float". */
     static Schema precision() {
-        return new PrecisionSchema();
+        return new PrecisionSchema(null);
+    }
+
+    /**
+     * A precision of a backward path ({@code gradients}, {@code errors} or {@code updates}): as {@link #precision()}
+     * plus the gradient-path forms {@code shift(...)}, {@code wage(...)} and {@code terngrad(...)} where the path
+     * allows them.
+     */
+    static Schema pathPrecision(String path) {
+        return new PrecisionSchema(path);
+    }
+
+    /** A quantizer spec string or {@code float} (no bit-width shorthand); yields the canonical spec text. */
+    static Schema quantSpec() {
+        return new QuantSpecSchema();
     }
 
     /** Picks the schema from the value of the sibling field {@code key} (declared earlier in the same map). */
@@ -520,10 +534,19 @@ abstract class Schema {
 
     /** A precision: a bit width 1..32 or the string "float". */
     static final class PrecisionSchema extends Schema {
+        /** null for a forward site (weights, activations); else the backward path name. */
+        private final String path;
+
+        PrecisionSchema(String path) {
+            this.path = path;
+        }
+
         @Override
         String describe() {
+            String forms = path == null ? "" : path.equals("gradients")
+                    ? ", shift(bits=N), wage(bits=N) or terngrad" : ", shift(bits=N)";
             return "an integer bit width in 1..32, float, or a quantizer spec such as ternary or int(bits=4, axis=channel) "
-                    + "(see docs/quantizers.md)";
+                    + "(see docs/quantizers.md)" + forms;
         }
 
         @Override
@@ -534,6 +557,9 @@ abstract class Schema {
             }
             if (v instanceof String text) {
                 try {
+                    if (this.path != null) {
+                        return io.qat4j.layers.train.GradientSpec.parse(text).requireAllowedFor(this.path).toString();
+                    }
                     return io.qat4j.layers.quant.QuantSpec.parse(text).toString();
                 } catch (IllegalArgumentException e) {
                     problems.add(new ConfigProblem(node.source, node.line, path, node.render(),
@@ -551,6 +577,35 @@ abstract class Schema {
                 return null;
             }
             return (int) bits;
+        }
+    }
+
+    /** A quantizer spec or float, for formats that have no bit-width shorthand (stored weights, optimizer state). */
+    static final class QuantSpecSchema extends Schema {
+        @Override
+        String describe() {
+            return "float or a quantizer spec without observer, such as fixed(m=0, n=7), fp16, bf16 or "
+                    + "minifloat(e=5, m=10, rounding=stochastic) (see docs/quantizers.md)";
+        }
+
+        @Override
+        Object check(ConfigNode node, String path, Map<String, Object> siblings, List<ConfigProblem> problems) {
+            if (!(node.scalar instanceof String text)) {
+                wrongType(node, path, describe(), problems);
+                return null;
+            }
+            try {
+                io.qat4j.layers.quant.QuantSpec s = io.qat4j.layers.quant.QuantSpec.parse(text);
+                io.qat4j.layers.train.GradientSpec.of(s);
+                if (!s.isFloat() && s.granularity() != io.qat4j.layers.quant.Granularity.TENSOR) {
+                    throw new IllegalArgumentException("'" + s + "' is not per tensor");
+                }
+                return s.toString();
+            } catch (IllegalArgumentException e) {
+                problems.add(new ConfigProblem(node.source, node.line, path, node.render(),
+                        "is not a valid format (" + e.getMessage() + "): allowed " + describe()));
+                return null;
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ package io.qat4j.training.model;
 
 import io.qat4j.layers.nn.QuantSites;
 import io.qat4j.layers.quant.QuantSpec;
-import io.qat4j.training.UserException;
+import io.qat4j.layers.train.GradientSpec;
 import io.qat4j.training.config.Precision;
 import io.qat4j.zoo.LayerKind;
 import io.qat4j.zoo.QuantPlan;
@@ -21,7 +21,13 @@ import java.util.Map;
  *   <li>activations (a layer's output): {@code int(bits=N, signed=false, observer=ema)} after ReLU,
  *       {@code int(bits=N, observer=ema)} otherwise; 1 bit: {@code binary}.</li>
  * </ul>
- * A spec string is used as written. Gradient and error precisions belong to fixed-point training.
+ *   <li>errors (the error a layer with weights hands to the previous layer; the first such layer hands its
+ *       error to no one and ignores its precision): {@code int(bits=N)}, per tensor, round to nearest; 1 bit:
+ *       {@code binary(scale=tensor)};</li>
+ *   <li>gradients (of weights and biases, before the updater) and updates: {@code int(bits=N, rounding=stochastic)},
+ *       per tensor; 1 bit: {@code binary(scale=tensor)}.</li>
+ * </ul>
+ * A spec string is used as written.
  */
 public final class SitePlan {
     private SitePlan() {
@@ -52,17 +58,61 @@ public final class SitePlan {
         return QuantSpec.parse("int(bits=" + p.bits() + (nonNegative ? ", signed=false" : "") + ", observer=ema)");
     }
 
+    /** The spec of an error site (the error a layer hands back). */
+    public static GradientSpec errorSpec(Precision p) {
+        return pathSpec(p, false).requireAllowedFor("errors");
+    }
+
+    /** The spec of a gradient path (weight and bias gradients before the updater). */
+    public static GradientSpec gradientSpec(Precision p) {
+        return pathSpec(p, true).requireAllowedFor("gradients");
+    }
+
+    /** The spec of the update path (after the updater). */
+    public static GradientSpec updateSpec(Precision p) {
+        return pathSpec(p, true).requireAllowedFor("updates");
+    }
+
+    private static GradientSpec pathSpec(Precision p, boolean stochastic) {
+        if (p.isFloat()) {
+            return GradientSpec.FLOAT;
+        }
+        if (p.gradient() != null) {
+            return p.gradient();
+        }
+        if (p.spec() != null) {
+            return GradientSpec.of(p.spec());
+        }
+        if (p.bits() == 1) {
+            return GradientSpec.parse("binary(scale=tensor)");
+        }
+        return GradientSpec.parse("int(bits=" + p.bits() + (stochastic ? ", rounding=stochastic" : "") + ")");
+    }
+
     /** The zoo plan for these layer precisions. */
     public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative) {
+        return of(precisions, nonNegative, QuantSpec.FLOAT, QuantSites.DEFAULT_CHUNK);
+    }
+
+    /**
+     * The zoo plan for these layer precisions, with dense and output layers accumulating their matrix products in
+     * {@code accumulation} (chunks of {@code chunk} products).
+     */
+    public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative,
+                               QuantSpec accumulation, int chunk) {
         Map<String, QuantSites> byName = new HashMap<>();
+        boolean first = true;
         for (QuantizationPlan.LayerPrecision lp : precisions) {
-            if (!lp.gradients().isFloat() || !lp.errors().isFloat()) {
-                throw new UserException("layer " + lp.layer() + ": gradient and error precisions (quantization.gradients / "
-                        + "errors) need fixed-point training, which this release does not have yet; set them to float");
-            }
             QuantSpec w = lp.kind().hasWeights() ? weightSpec(lp.weights()) : QuantSpec.FLOAT;
             QuantSpec a = activationSpec(lp.activations(), nonNegative);
-            byName.put(lp.layer(), new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a));
+            // The first layer with weights hands its error to no one: nothing to quantize there.
+            GradientSpec e = lp.kind().hasWeights() && !first ? errorSpec(lp.errors()) : GradientSpec.FLOAT;
+            first &= !lp.kind().hasWeights();
+            QuantSites sites = new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e);
+            if (!accumulation.isFloat() && (lp.kind() == LayerKind.DENSE || lp.kind() == LayerKind.OUTPUT)) {
+                sites = sites.withAccumulation(accumulation, chunk);
+            }
+            byName.put(lp.layer(), sites);
         }
         return (name, kind) -> {
             QuantSites s = byName.get(name);

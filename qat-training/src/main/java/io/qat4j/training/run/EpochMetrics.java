@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * One row of {@code metrics.csv} / {@code metrics.json}: what one epoch measured.
  *
- * <p>Losses are mean cross-entropy per example (without regularization terms); accuracies are
+ * <p>Losses are the mean loss per example (cross-entropy, or with {@code training.loss: sse} the squared
+ * error summed over the classes), without regularization terms; accuracies are
  * fractions in [0, 1]. {@code trainAccuracy} is measured after the epoch on a fixed sample of the
  * training split (see {@link Trainer#TRAIN_EVAL_SIZE}); a missing value (no validation split) is NaN.
  * {@code learned} holds the learned quantizer parameters at the end of the epoch, by column name

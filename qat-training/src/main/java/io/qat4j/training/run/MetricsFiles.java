@@ -21,8 +21,9 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
- * Writes {@code metrics.csv}, {@code metrics.json} and the learning-curve PNG from the epoch rows, and
- * for runs with learned quantizers the PNG of their parameters per epoch.
+ * Writes {@code metrics.csv}, {@code metrics.json} and the learning-curve PNG from the epoch rows, for
+ * runs with learned quantizers the PNG of their parameters per epoch ({@code learned-params.png}), and for
+ * fixed-point runs the per-layer error and gradient diagnostics ({@code fixed-point.png}).
  */
 public final class MetricsFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -32,22 +33,39 @@ public final class MetricsFiles {
 
     /** Rewrites all three files (each atomically). */
     public static void write(RunDirectory dir, String runName, List<EpochMetrics> rows) {
+        write(dir, runName, rows, List.of(), "cross-entropy");
+    }
+
+    /**
+     * Rewrites the files; with fixed-point diagnostics ({@link FixedPointDiagnostics}) metrics.json gets their
+     * {@code fixed_point} entries and {@code fixed-point.png} is drawn.
+     *
+     * @param lossLabel the y axis of the loss plot, e.g. {@code cross-entropy}
+     */
+    public static void write(RunDirectory dir, String runName, List<EpochMetrics> rows, List<Map<String, Object>> fixedPoint,
+                             String lossLabel) {
         AtomicFiles.writeString(dir.metricsCsv(), csv(rows));
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("run", runName);
         doc.put("columns", columns(rows));
         doc.put("epochs", rows.stream().map(EpochMetrics::toMap).toList());
+        if (!fixedPoint.isEmpty()) {
+            doc.put("fixed_point", fixedPoint);
+        }
         try {
             AtomicFiles.writeString(dir.metricsJson(), JSON.writeValueAsString(doc));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         if (!rows.isEmpty()) {
-            writePlot(dir, runName, rows);
+            writePlot(dir, runName, rows, lossLabel);
             List<String> learned = learnedColumns(rows);
             if (!learned.isEmpty()) {
                 writeLearnedPlot(dir, runName, rows, learned);
             }
+        }
+        if (!fixedPoint.isEmpty()) {
+            FixedPointDiagnostics.writePlot(dir, runName, fixedPoint);
         }
     }
 
@@ -85,9 +103,9 @@ public final class MetricsFiles {
         return v.toString();
     }
 
-    private static void writePlot(RunDirectory dir, String runName, List<EpochMetrics> rows) {
+    private static void writePlot(RunDirectory dir, String runName, List<EpochMetrics> rows, String lossLabel) {
         System.setProperty("java.awt.headless", "true");
-        XYChart loss = chart(runName + ": loss", "cross-entropy", Styler.LegendPosition.InsideNE);
+        XYChart loss = chart(runName + ": loss", lossLabel, Styler.LegendPosition.InsideNE);
         XYChart acc = chart(runName + ": accuracy", "accuracy", Styler.LegendPosition.InsideSE);
         addSeries(loss, "train", rows, EpochMetrics::trainLoss);
         addSeries(loss, "validation", rows, EpochMetrics::validationLoss);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
  *   metrics.csv/.json    one row per epoch
  *   learning-curves.png  loss and accuracy per epoch
  *   learned-params.png   learned quantizer parameters per epoch (runs with learned quantizers only)
+ *   fixed-point.png      per-layer error and gradient diagnostics (fixed-point training runs only)
  *   best.zip, last.zip   DL4J ModelSerializer models (best by validation accuracy)
  *   checkpoints/         epoch-NNNN.zip, the latest complete one named by checkpoint.json
  *   checkpoint.json      what the run has achieved so far (resuming reads it)
@@ -36,6 +37,11 @@ public record RunDirectory(Path root) {
 
     public Path learnedPlot() {
         return root.resolve("learned-params.png");
+    }
+
+    /** Diagnostics of the quantized backward paths (fixed-point training runs only). */
+    public Path fixedPointPlot() {
+        return root.resolve("fixed-point.png");
     }
 
     public Path bestModel() {

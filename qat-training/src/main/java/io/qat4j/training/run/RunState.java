@@ -38,6 +38,8 @@ public final class RunState {
     public double wallSeconds;
     /** One row per finished epoch. */
     public final List<EpochMetrics> rows = new ArrayList<>();
+    /** Fixed-point diagnostics, one entry per finished epoch that had quantized backward paths (see {@link FixedPointDiagnostics}). */
+    public final List<Map<String, Object>> fixedPoint = new ArrayList<>();
 
     /** Reads a state file written by {@link #save}. */
     @SuppressWarnings("unchecked")
@@ -57,6 +59,10 @@ public final class RunState {
             for (Map<String, Object> row : (List<Map<String, Object>>) m.get("rows")) {
                 s.rows.add(EpochMetrics.fromMap(row));
             }
+            Object fp = m.get("fixed_point");
+            if (fp != null) {
+                s.fixedPoint.addAll((List<Map<String, Object>>) fp);
+            }
             return s;
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot read run state " + file + ": " + e.getMessage(), e);
@@ -75,6 +81,9 @@ public final class RunState {
         m.put("train_images", trainImages);
         m.put("wall_seconds", wallSeconds);
         m.put("rows", rows.stream().map(EpochMetrics::toMap).toList());
+        if (!fixedPoint.isEmpty()) {
+            m.put("fixed_point", fixedPoint);
+        }
         try {
             String text = JSON.writeValueAsString(m);
             AtomicFiles.writeString(file, text);

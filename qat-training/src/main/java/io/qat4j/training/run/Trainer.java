@@ -1,5 +1,6 @@
 package io.qat4j.training.run;
 
+import io.qat4j.layers.train.TrainingMonitor;
 import io.qat4j.training.config.TrainingConfig;
 import io.qat4j.training.data.DataSplits;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The epoch loop: learning-rate schedule, training steps, evaluation, best-model selection,
@@ -57,9 +59,18 @@ public final class Trainer {
      * Trains from {@code state.epochsCompleted} up to the configured number of epochs, updating
      * {@code state} and the run files after each epoch.
      *
-     * @throws DivergedException when the loss becomes NaN or infinite
+     * @throws DivergedException when the loss, a parameter or a quantized backward tensor becomes NaN or infinite
      */
     public Outcome train(MultiLayerNetwork net, RunState state) {
+        TrainingMonitor monitor = TrainingMonitor.install();
+        try {
+            return train(net, state, monitor);
+        } finally {
+            TrainingMonitor.uninstall();
+        }
+    }
+
+    private Outcome train(MultiLayerNetwork net, RunState state, TrainingMonitor monitor) {
         int epochs = training.epochs();
         int batch = training.batchSize();
         double baseLr = training.optimizer().lr();
@@ -92,15 +103,22 @@ public final class Trainer {
                 iteration++;
                 double loss = net.score();
                 long n = ds.getFeatures().size(0);
-                if (!Double.isFinite(loss)) {
+                TrainingMonitor.Overflow overflow = monitor.firstOverflow();
+                if (!Double.isFinite(loss) || overflow != null || !FixedPointDiagnostics.paramsFinite(net)) {
                     progress.endEpoch();
+                    String where = FixedPointDiagnostics.whereItOverflowed(net, overflow);
+                    String what = Double.isFinite(loss)
+                            ? String.format(Locale.ROOT, "values overflowed at epoch %d, iteration %d (loss %.4g)", epoch,
+                            iteration, loss)
+                            : String.format(Locale.ROOT, "the loss became %s at epoch %d, iteration %d", loss, epoch, iteration);
                     throw new DivergedException(String.format(Locale.ROOT,
-                            "Training diverged: the loss became %s at epoch %d, iteration %d. %s Lower "
-                                    + "training.optimizer.lr (now %g) and start again, or resume from the checkpoint.",
-                            loss, epoch, iteration,
+                            "Training diverged: %s.%s %s Lower training.optimizer.lr (now %g)%s and start again, or resume "
+                                    + "from the checkpoint.",
+                            what, where.isEmpty() ? "" : " " + where,
                             state.checkpointModel == null ? "No epoch had finished, so there is no checkpoint."
                                     : "The last good checkpoint is " + dir.root().resolve(state.checkpointModel)
-                                    + " (epoch " + state.epochsCompleted + ").", lr));
+                                    + " (epoch " + state.epochsCompleted + ").", lr,
+                            overflow == null ? "" : " or widen the format of that path"));
                 }
                 lossSum += loss * n;
                 seen += n;
@@ -109,6 +127,7 @@ public final class Trainer {
             double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
             progress.endEpoch();
             net.incrementEpochCount();
+            Map<String, Object> diagnostics = FixedPointDiagnostics.entry(epoch, monitor.takeStats(), net);
             for (TrainingListener l : net.getListeners()) {
                 l.onEpochEnd(net);
             }
@@ -146,6 +165,9 @@ public final class Trainer {
                     test.meanLoss(), test.accuracy(), seen / trainSeconds, trainSeconds, epochSeconds,
                     LearnedParameters.values(net));
             state.rows.add(row);
+            if (diagnostics != null) {
+                state.fixedPoint.add(diagnostics);
+            }
             state.epochsCompleted = epoch;
             state.checkpointModel = ckptName;
             state.trainSeconds += trainSeconds;
@@ -153,13 +175,17 @@ public final class Trainer {
             state.wallSeconds += epochSeconds;
             state.save(dir.checkpointState());
             deleteOldCheckpoints(ckpt);
-            MetricsFiles.write(dir, runName, state.rows);
+            MetricsFiles.write(dir, runName, state.rows, state.fixedPoint,
+                    "sse".equals(training.loss()) ? "sum of squared errors" : "cross-entropy");
 
             LOG.info(String.format(Locale.ROOT,
                     "epoch %d/%d  lr %.3g  loss %.4f  train acc %s  val acc %s  test acc %s  %.0f img/s  %s%s",
                     epoch, epochs, lr, row.trainLoss(), pct(row.trainAccuracy()), pct(row.validationAccuracy()),
                     pct(row.testAccuracy()), row.imagesPerSecond(), Progress.duration(epochSeconds),
                     improved ? "  (best)" : ""));
+            if (diagnostics != null) {
+                LOG.info("fixed point, epoch {}:\n{}", epoch, String.join("\n", FixedPointDiagnostics.logLines(diagnostics)));
+            }
             if (!row.learned().isEmpty()) {
                 LOG.info("learned quantizer parameters: {}", row.learned().entrySet().stream()
                         .map(p -> p.getKey() + " " + String.format(Locale.ROOT, "%.4g", p.getValue()))

@@ -105,6 +105,8 @@ public final class TrainingRun {
             if (cfg.initFrom() != null) {
                 initFrom(net, Path.of(cfg.initFrom()));
             }
+            // Low-precision stored weights start on their grid (fixed-point training).
+            io.qat4j.layers.train.FixedPointTraining.initialize(net);
             LOG.info("run {}: {} on {} ({} parameters), {} epochs, writing to {}", cfg.name(), cfg.model().name(),
                     cfg.dataset().name(), net.numParams(), cfg.training().epochs(), dir.root());
         }

@@ -427,8 +427,68 @@ class ExperimentConfigErrorsTest {
                 ps.get(2).render());
         assertTrue(ps.get(2).render().contains("int, fixed, binary"), "the spec error lists the quantizer names: "
                 + ps.get(2).render());
-        assertEquals(f + ":10: quantization.first_layer.errors = 8.5 has the wrong type (number): " + allowed,
-                ps.get(3).render());
+        assertEquals(f + ":10: quantization.first_layer.errors = 8.5 has the wrong type (number): " + allowed
+                + ", shift(bits=N)", ps.get(3).render());
+    }
+
+    @Test
+    void fixedPointKeysAreCheckedWithTheAllowedValues() throws IOException {
+        Path f = write("x.yaml", VALID_HEAD + """
+                quantization:
+                  errors: terngrad
+                  gradients: wage(bits=20)
+                  fixed_point:
+                    master_weights: "int(bits=8, observer=ema)"
+                    loss_scale: 1000
+                    optimizer_state: 8
+                    updates: wage(bits=8)
+                    wage_scale: maybe
+                    accumulation_chunk: 0
+                training:
+                  loss: hinge
+                """);
+        ConfigException e = fails(f);
+        String m = e.getMessage();
+        for (String expected : new String[] {
+                "quantization.errors = terngrad is not a valid precision ('terngrad' cannot be used for errors",
+                "quantization.gradients = wage(bits=20) is not a valid precision (wage bits must be in [2, 16], got 20)",
+                "quantization.fixed_point.master_weights = int(bits=8, observer=ema) is not a valid format (",
+                "keep no state",
+                "quantization.fixed_point.loss_scale = 1000 is not allowed: the loss scale must be a power of two",
+                "quantization.fixed_point.optimizer_state = 8 has the wrong type (integer): allowed float or a quantizer "
+                        + "spec without observer",
+                "quantization.fixed_point.updates = wage(bits=8) is not a valid precision ('wage(bits=8)' cannot be used "
+                        + "for updates",
+                "quantization.fixed_point.wage_scale = maybe",
+                "quantization.fixed_point.accumulation_chunk = 0 is out of range",
+                "training.loss = hinge", "cross_entropy, sse"}) {
+            assertTrue(m.contains(expected), "expected '" + expected + "' in:\n" + m);
+        }
+        assertEquals(9, e.problems().size(), m);
+    }
+
+    @Test
+    void fixedPointSectionLoadsWithDefaults() throws IOException {
+        Path f = write("x.yaml", VALID_HEAD + """
+                quantization:
+                  errors: shift(bits=6)
+                  gradients: "terngrad(clip=3)"
+                  fixed_point:
+                    master_weights: fp16
+                    loss_scale: 128
+                """);
+        ExperimentConfig c = ExperimentConfig.load(f, null);
+        FixedPointConfig fp = c.quantization().fixedPoint();
+        assertEquals("fp16", fp.masterWeights().toString());
+        assertEquals(128, fp.lossScale(), 0);
+        assertEquals(0, fp.weightClip(), 0);
+        assertTrue(fp.updates().isFloat() && fp.optimizerState().isFloat() && !fp.wageScale());
+        assertTrue(fp.accumulation().isFloat());
+        assertEquals(64, fp.accumulationChunk());
+        assertEquals("shift(bits=6)", c.quantization().errors().toString());
+        assertEquals("terngrad(clip=3)", c.quantization().gradients().gradient().toString());
+        assertEquals("cross_entropy", c.training().loss());
+        assertEquals(c.resolved(), ExperimentConfig.load(write("again.yaml", c.toYaml()), null).resolved());
     }
 
     @Test

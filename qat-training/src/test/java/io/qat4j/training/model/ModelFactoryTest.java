@@ -11,10 +11,20 @@ import io.qat4j.layers.nn.QuantConv2D;
 import io.qat4j.layers.nn.QuantDense;
 import io.qat4j.layers.nn.QuantLayer;
 import io.qat4j.layers.nn.QuantOutput;
+import io.qat4j.layers.quant.QuantSpec;
+import io.qat4j.layers.train.GradientQuantization;
+import io.qat4j.layers.train.GradientSpec;
+import io.qat4j.layers.train.QuantizedLoss;
+import io.qat4j.layers.train.QuantizedUpdater;
+import io.qat4j.layers.train.ScaledActivation;
+import io.qat4j.layers.train.WageWeightInit;
+import io.qat4j.layers.train.WeightUpdateQuantization;
 import io.qat4j.training.UserException;
 import io.qat4j.training.config.ExperimentConfig;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import io.qat4j.zoo.LayerKind;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -22,6 +32,10 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.nd4j.linalg.lossfunctions.impl.LossL2;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -85,6 +99,103 @@ class ModelFactoryTest {
         assertEquals("binary", act.spec().toString());
         assertEquals("binary(scale=channel) | float", sites(c, "conv2"));
         assertTrue(layer(c, "bn3_act") instanceof QuantActivation);
+    }
+
+    private static List<Regularization> regs(MultiLayerConfiguration c, String name) {
+        return ((BaseLayer) layer(c, name)).getRegularization();
+    }
+
+    @Test
+    void wageConfigBuildsEveryBackwardPath() {
+        MultiLayerConfiguration c = build("lenet5-wage-2888.yaml");
+        // errors: every layer with weights but the first hands back a shift(bits=8) error
+        assertEquals(GradientSpec.FLOAT, ((QuantLayer) layer(c, "conv1")).getQuantSites().errors());
+        for (String l : List.of("conv2", "fc1", "output")) {
+            assertEquals("shift(bits=8)", ((QuantLayer) layer(c, l)).getQuantSites().errors().toString(), l);
+        }
+        // gradients before the updater, stored weights after it, per parameter (weights: channel axis 0 for convs)
+        int conv2 = c.getConfs().indexOf(c.getConfs().stream().filter(n -> n.getLayer().getLayerName().equals("conv2"))
+                .findFirst().orElseThrow());
+        assertEquals(List.of(new GradientQuantization(GradientSpec.parse("wage(bits=8)"), conv2, 0, 0),
+                new WeightUpdateQuantization(GradientSpec.FLOAT, QuantSpec.parse("fixed(m=0, n=7)"), 0.5, conv2, 0)),
+                regs(c, "conv2"));
+        // WAGE's layer scales 2, 16, 16, 8 and initialization
+        double[] alphas = {2, 16, 16, 8};
+        String[] names = {"conv1", "conv2", "fc1", "output"};
+        for (int i = 0; i < 4; i++) {
+            BaseLayer b = (BaseLayer) layer(c, names[i]);
+            assertEquals(1 / alphas[i], ((ScaledActivation) b.getActivationFn()).scale(), 0, names[i]);
+            assertEquals(new WageWeightInit(2), b.getWeightInitFn(), names[i]);
+        }
+        // the paper's loss: squared error on the raw (scaled) outputs, its gradient quantized as the last layer's error
+        BaseOutputLayer out = (BaseOutputLayer) layer(c, "output");
+        QuantizedLoss loss = (QuantizedLoss) out.getLossFn();
+        assertInstanceOf(LossL2.class, loss.base());
+        assertEquals("shift(bits=8)", loss.errors().toString());
+        assertInstanceOf(ActivationIdentity.class, ((ScaledActivation) out.getActivationFn()).base());
+    }
+
+    @Test
+    void bitWidthsOfTheBackwardPathsMeanPerTensorIntegers() {
+        MultiLayerConfiguration c = build("lenet5-int8-train.yaml");
+        assertEquals("int8", ((QuantLayer) layer(c, "fc1")).getQuantSites().errors().toString());
+        assertEquals(GradientSpec.parse("int(bits=8, rounding=stochastic)"),
+                ((GradientQuantization) regs(c, "fc1").get(0)).spec());
+        MultiLayerConfiguration fp8 = build("lenet5-fp8-train.yaml");
+        BaseLayer conv1 = (BaseLayer) layer(fp8, "conv1");
+        QuantizedUpdater u = (QuantizedUpdater) conv1.getIUpdater();
+        assertEquals(256, u.lossScale(), 0);
+        assertEquals("fp16", u.state().toString());
+        assertInstanceOf(Nesterovs.class, u.base());
+        assertEquals(256, ((QuantizedLoss) ((BaseOutputLayer) layer(fp8, "output")).getLossFn()).lossScale(), 0);
+    }
+
+    /** Banner et al.'s 8-bit training normalizes with RangeBN: float normalization layers between quantized ones. */
+    @Test
+    void int8TrainingUsesRangeBatchNormWithFloatGradients() {
+        MultiLayerConfiguration c = build("lenet5-int8-train.yaml");
+        for (String bn : List.of("bn1", "bn2", "bn3")) {
+            DeviationBatchNorm l = assertInstanceOf(DeviationBatchNorm.class, layer(c, bn), bn);
+            assertEquals(NormKind.RANGE, l.getKind(), bn);
+            // no gradient quantization on gamma and beta (DL4J regularizes no normalization parameter)
+            for (String p : List.of("gamma", "beta", "mean", "std")) {
+                assertEquals(null, l.getRegularizationByParam(p), bn + " " + p);
+            }
+        }
+        // the conv layers before a normalization have no bias; their weight gradients are still quantized
+        assertEquals(GradientSpec.parse("int(bits=8, rounding=stochastic)"),
+                ((GradientQuantization) regs(c, "conv2").get(0)).spec());
+        assertEquals("int8", ((QuantLayer) layer(c, "conv2")).getQuantSites().errors().toString());
+        assertEquals("int(bits=8, signed=false, observer=ema)", ((QuantActivation) layer(c, "bn3_act")).spec().toString());
+    }
+
+    @Test
+    void fixedPointTrainingReachesFusedBatchNormLayers() {
+        MultiLayerConfiguration c = build("lenet5-int8-train.yaml", "model.options.batch_norm=true",
+                "model.options.fold_bn=true");
+        assertInstanceOf(QuantConvBN2D.class, layer(c, "conv2"));
+        assertInstanceOf(QuantDenseBN.class, layer(c, "fc1"));
+        for (String l : List.of("conv2", "fc1")) {
+            assertEquals("int8", ((QuantLayer) layer(c, l)).getQuantSites().errors().toString(), l);
+            assertEquals(GradientSpec.parse("int(bits=8, rounding=stochastic)"),
+                    ((GradientQuantization) regs(c, l).get(0)).spec(), l);
+        }
+    }
+
+    @Test
+    void wageScaleRejectsEveryNormalization() {
+        for (String bn : List.of("true", "range", "l1")) {
+            UserException e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml",
+                    "model.options.batch_norm=" + bn));
+            assertTrue(e.getMessage().contains("wage_scale") && e.getMessage().contains("batch_norm: " + bn), e.getMessage());
+        }
+    }
+
+    @Test
+    void terngradNeedsNoQuantizedLayers() {
+        MultiLayerConfiguration c = build("lenet5-terngrad.yaml");
+        assertEquals(ConvolutionLayer.class, layer(c, "conv1").getClass());
+        assertEquals(List.of(new GradientQuantization(GradientSpec.parse("terngrad"), 0, 0, 0)), regs(c, "conv1"));
     }
 
     /** Each learned-quantizer config builds, and its layers carry the learned parameters. */
@@ -184,8 +295,18 @@ class ModelFactoryTest {
     }
 
     @Test
-    void gradientPrecisionsAreRefusedUntilFixedPointTraining() {
-        UserException e = assertThrows(UserException.class, () -> build("lenet5-w8a8.yaml", "quantization.gradients=8"));
-        assertTrue(e.getMessage().contains("fixed-point training"), e.getMessage());
+    void wageGradientsNeedSgdWithPowerOfTwoLearningRates() {
+        UserException e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml",
+                "training.optimizer.name=adam"));
+        assertTrue(e.getMessage().contains("training.optimizer.name: sgd") && e.getMessage().contains("adam"), e.getMessage());
+        e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml", "training.optimizer.lr=0.1"));
+        assertTrue(e.getMessage().contains("power-of-two training.optimizer.lr") && e.getMessage().contains("0.1"),
+                e.getMessage());
+        e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml", "training.schedule.type=cosine"));
+        assertTrue(e.getMessage().contains("cosine"), e.getMessage());
+        e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml", "model.options.batch_norm=true"));
+        assertTrue(e.getMessage().contains("wage_scale") && e.getMessage().contains("batch_norm: false"), e.getMessage());
+        e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml", "quantization.first_layer={weights: 8}"));
+        assertTrue(e.getMessage().contains("same weight bit width") && e.getMessage().contains("conv1=8"), e.getMessage());
     }
 }

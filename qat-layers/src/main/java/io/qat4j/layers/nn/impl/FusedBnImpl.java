@@ -50,6 +50,9 @@ import java.util.stream.IntStream;
  * and {@code db = 0} (the bias cancels). Frozen: {@code dW = g · STE(dW_q)},
  * {@code dγ = Σ(dW_fold · W) / s + Σ G (b − μ_run) / s}, {@code dβ = ΣG}, {@code db = g ΣG}.
  *
+ * <p>The error {@code dx} handed to the previous layer passes the input site's estimator, then the error
+ * site ({@code QuantSites.errors()}, quantized in fixed-point training).
+ *
  * <p>Arrays the backward pass needs are kept in DL4J's INPUT workspace (as DL4J's batch
  * normalization keeps its own), per-channel vectors and folded weights outside workspaces.
  *
@@ -322,7 +325,7 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
         last = null;
 
         dx = mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx);
-        dx = rt.inputGradient(dx, mgr);
+        dx = rt.errorGradient(dx, mgr);
         return new Pair<>(ret, backpropDropOutIfPresent(dx));
     }
 

@@ -1,6 +1,8 @@
 package io.qat4j.layers.nn.impl;
 
 import io.qat4j.layers.nn.QuantDenseBN;
+import io.qat4j.layers.nn.QuantSites;
+import io.qat4j.layers.train.ChunkedAccumulation;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -15,9 +17,17 @@ public class QuantDenseBNImpl extends FusedBnImpl<QuantDenseBN> {
         super(conf, dataType, 1);
     }
 
+    /**
+     * {@code x · W}; accumulated in the sites' accumulator format when they name one (fixed-point training,
+     * {@link ChunkedAccumulation}), like {@code QuantDense}.
+     */
     @Override
     protected INDArray linear(INDArray x, INDArray w) {
-        return x.mmul(w);
+        QuantSites s = layerConf().getQuantSites();
+        if (s.accumulation().isFloat()) {
+            return x.mmul(w);
+        }
+        return ChunkedAccumulation.matmul(x.castTo(w.dataType()), w, s.accumulation(), s.accumulationChunk());
     }
 
     @Override

@@ -38,6 +38,11 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
     @Override
     protected INDArray preOutput(boolean training, LayerWorkspaceMgr mgr) {
         quantizeInput(training, mgr);
+        if (!layerConf().getQuantSites().accumulation().isFloat()) {
+            applyDropOutIfNecessary(training, mgr);
+            return AccumulationSupport.preOutput(layerConf().getQuantSites(), input, getParamWithNoise(W, training, mgr),
+                    hasBias() ? getParamWithNoise(B, training, mgr) : null, training, mgr);
+        }
         return super.preOutput(training, mgr);
     }
 

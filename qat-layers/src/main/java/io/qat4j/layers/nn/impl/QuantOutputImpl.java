@@ -30,6 +30,11 @@ public class QuantOutputImpl extends BaseOutputLayer<QuantOutput> {
     @Override
     protected INDArray preOutput(boolean training, LayerWorkspaceMgr mgr) {
         input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
+        if (!layerConf().getQuantSites().accumulation().isFloat()) {
+            applyDropOutIfNecessary(training, mgr);
+            return AccumulationSupport.preOutput(layerConf().getQuantSites(), input, getParamWithNoise(W, training, mgr),
+                    hasBias() ? getParamWithNoise(B, training, mgr) : null, training, mgr);
+        }
         return super.preOutput(training, mgr);
     }
 

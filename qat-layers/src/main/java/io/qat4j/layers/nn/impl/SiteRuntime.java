@@ -11,6 +11,7 @@ import io.qat4j.layers.quant.QuantResult;
 import io.qat4j.layers.quant.QuantSpec;
 import io.qat4j.layers.quant.Quantizer;
 import io.qat4j.layers.quant.Quantizers;
+import io.qat4j.layers.train.ErrorSite;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -50,6 +51,9 @@ final class SiteRuntime {
     private final LearnedSite weightL;
     private final ActivationSite input;
     private final ActivationSite output;
+    private final ErrorSite errors;
+    private int lastLayerIndex;
+    private int lastIteration;
     /** Gradients of the learned parameters from the current backward pass, by layer key (detached). */
     private final Map<String, INDArray> learnedGradients = new HashMap<>();
     private final List<String> learnedKeys = new ArrayList<>();
@@ -67,6 +71,7 @@ final class SiteRuntime {
                 learnedSite(sites, QuantSites.Site.INPUT));
         output = new ActivationSite(sites.output(), QuantParamInitializer.OUTPUT_STATE_KEY, ArrayType.ACTIVATIONS,
                 learnedSite(sites, QuantSites.Site.OUTPUT));
+        errors = new ErrorSite(sites.errors());
         for (LearnedSite l : new LearnedSite[] {input.learned, weightL, output.learned}) {
             if (l != null) {
                 learnedKeys.addAll(l.keyByName.values());
@@ -182,6 +187,8 @@ final class SiteRuntime {
      */
     INDArray inputForCompute(INDArray x, Map<String, INDArray> params, boolean training, int layerIndex,
                              int iteration, LayerWorkspaceMgr mgr) {
+        lastLayerIndex = layerIndex;
+        lastIteration = iteration;
         if (x == null || x == lastQuantizedInput || !input.quantizes()) {
             return x;
         }
@@ -198,6 +205,15 @@ final class SiteRuntime {
     /** Gradient through the input site. */
     INDArray inputGradient(INDArray eps, LayerWorkspaceMgr mgr) {
         return input.backward(eps, mgr);
+    }
+
+    /**
+     * The error the layer hands to the previous layer: the gradient through the input site, then the
+     * error site (quantized when fixed-point training asks for it; the layer index and iteration are those
+     * of the last {@link #inputForCompute} call).
+     */
+    INDArray errorGradient(INDArray eps, LayerWorkspaceMgr mgr) {
+        return errors.apply(inputGradient(eps, mgr), lastLayerIndex, lastIteration, mgr);
     }
 
     /**
@@ -373,7 +389,8 @@ final class SiteRuntime {
     /**
      * A layer's backward pass around its float twin's: the output site's estimator, the float
      * backward at the quantized values ({@code floatBackprop}), the weight and bias estimators applied
-     * to the gradient views in place, and the input site's estimator.
+     * to the gradient views in place, the input site's estimator, and the error site (the error handed to
+     * the previous layer, quantized when fixed-point training asks for it).
      */
     org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backprop(
             INDArray epsilon, LayerWorkspaceMgr mgr, Map<String, INDArray> gradientViews, String weightKey, String biasKey,
@@ -382,7 +399,7 @@ final class SiteRuntime {
         paramGradient(weightKey, true, gradientViews.get(weightKey));
         paramGradient(biasKey, false, gradientViews.get(biasKey));
         clearParams();
-        INDArray eps = inputGradient(p.getSecond(), mgr);
+        INDArray eps = errorGradient(p.getSecond(), mgr);
         return new org.nd4j.common.primitives.Pair<>(withLearnedGradients(p.getFirst(), gradientViews), eps);
     }
 

@@ -1,0 +1,34 @@
+package io.qat4j.layers.nn.impl;
+
+import io.qat4j.layers.nn.QuantSites;
+import io.qat4j.layers.train.ChunkedAccumulation;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The pre-activation of a dense or output layer whose sites name an accumulator format: {@code z = x · W_q + b_q}
+ * with the product accumulated by {@link ChunkedAccumulation} (and the bias added in the accumulator format), in
+ * DL4J's ACTIVATIONS workspace. The backward pass differentiates the float32 product (a straight-through view of
+ * the accumulator rounding).
+ */
+final class AccumulationSupport {
+    private AccumulationSupport() {
+    }
+
+    /** z for input x, quantized weights w and bias b (or null). */
+    static INDArray preOutput(QuantSites sites, INDArray x, INDArray w, INDArray b, boolean training,
+                              LayerWorkspaceMgr mgr) {
+        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATIONS)) {
+            INDArray z = ChunkedAccumulation.matmul(x.castTo(w.dataType()), w, sites.accumulation(),
+                    sites.accumulationChunk());
+            if (b != null) {
+                z.addiRowVector(b);
+                z = io.qat4j.layers.quant.Quantizers.of(sites.accumulation())
+                        .forward(z, new io.qat4j.layers.quant.QuantContext(-1, null, null, 0, training)).output();
+            }
+            return z;
+        }
+    }
+}
