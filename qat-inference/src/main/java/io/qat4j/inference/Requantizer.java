@@ -75,6 +75,19 @@ public final class Requantizer {
    * {@code singleRound}.
    */
   public static Requant requant(boolean singleRound, double... reals) {
+    return requant(singleRound, false, reals);
+  }
+
+  /**
+   * As {@link #requant(boolean, double...)}; with {@code tiesToEven} a kind "shift" or "single_round_multiplier"
+   * result rounds exact halves to even (the gemmlowp kind "multiplier" keeps its own rounding).
+   */
+  public static Requant requant(boolean singleRound, boolean tiesToEven, double... reals) {
+    Requant r = requant0(singleRound, reals);
+    return tiesToEven && !Requant.MULTIPLIER.equals(r.kind()) ? r.withTiesToEven() : r;
+  }
+
+  private static Requant requant0(boolean singleRound, double... reals) {
     if (reals.length == 0) {
       throw new IllegalArgumentException("requant needs at least one real multiplier; got none");
     }

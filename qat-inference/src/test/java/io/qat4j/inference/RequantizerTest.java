@@ -133,6 +133,47 @@ class RequantizerTest {
         Requantizer.requant(0.1, 0.5));
   }
 
+  /*
+   * Round half to even, x / 2^e:
+   *   (5, 1) 2.5 -> 2; (7, 1) 3.5 -> 4; (-5, 1) -2.5 -> -2; (-7, 1) -3.5 -> -4
+   *   (6, 2) 1.5 -> 2; (10, 2) 2.5 -> 2; (-6, 2) -1.5 -> -2; (-10, 2) -2.5 -> -2
+   *   (11, 2) 2.75 -> 3; (9, 2) 2.25 -> 2; (-9, 2) -2.25 -> -2; (-11, 2) -2.75 -> -3; (7, 0) 7
+   *   (3·2^40, 41) 1.5 -> 2 (beyond 32 bits: the exact 64-bit product of the single-rounding form)
+   */
+  @ParameterizedTest
+  @CsvSource({"5, 1, 2", "7, 1, 4", "-5, 1, -2", "-7, 1, -4", "6, 2, 2", "10, 2, 2", "-6, 2, -2", "-10, 2, -2",
+      "11, 2, 3", "9, 2, 2", "-9, 2, -2", "-11, 2, -3", "7, 0, 7", "3298534883328, 41, 2"})
+  void roundingDivideByPotEvenGoldens(long x, int exponent, long expected) {
+    assertEquals(expected, FixedPoint.roundingDivideByPotEven(x, exponent));
+  }
+
+  @Test
+  void tiesToEvenRequantization() {
+    // shift 1: 5 -> 2.5 -> 2 (the default kind rounds half away: 3); 7 -> 4 both ways; shift -2 is exact
+    assertEquals(2, FixedPoint.shiftRequantEven(5, 1));
+    assertEquals(3, FixedPoint.shiftRequant(5, 1));
+    assertEquals(-2, FixedPoint.shiftRequantEven(-5, 1));
+    assertEquals(20, FixedPoint.shiftRequantEven(5, -2));
+    // single rounding, M0 = 2^30, s = 31 (r = 0.5): 5 -> 2.5 -> 2 (half up: 3), 3 -> 1.5 -> 2, -5 -> -2 (half up: -2)
+    assertEquals(2, FixedPoint.singleRoundMultiplyEven(5, 1 << 30, 31));
+    assertEquals(3, FixedPoint.singleRoundMultiply(5, 1 << 30, 31));
+    assertEquals(2, FixedPoint.singleRoundMultiplyEven(3, 1 << 30, 31));
+    assertEquals(-2, FixedPoint.singleRoundMultiplyEven(-5, 1 << 30, 31));
+    // r = 0.75 (M0 = 1610612736, s = 31): 6 -> 4.5 -> 4; 10 -> 7.5 -> 8
+    assertEquals(4, FixedPoint.singleRoundMultiplyEven(6, 1610612736, 31));
+    assertEquals(8, FixedPoint.singleRoundMultiplyEven(10, 1610612736, 31));
+    assertEquals(new Requant("shift", null, List.of(3), "even"), Requantizer.requant(true, true, 0.125));
+    assertEquals(new Requant("single_round_multiplier", List.of(1717986918), List.of(34), "even"),
+        Requantizer.requant(true, true, 0.1));
+    // gemmlowp's two-rounding kind keeps its own rounding
+    assertEquals(new Requant("multiplier", List.of(1717986918), List.of(34)), Requantizer.requant(false, true, 0.1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Requant("multiplier", List.of(1717986918), List.of(34), "even"));
+    assertTrue(e.getMessage().contains("ties 'even' not allowed for kind multiplier"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> new Requant("shift", null, List.of(3), "odd"));
+  }
+
   @Test
   void requantApproximatesTheRealProductWithinHalfAnLsbPlusRounding() {
     java.util.Random r = new java.util.Random(7);

@@ -35,6 +35,23 @@ public final class FixedPoint {
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
   }
 
+  /**
+   * x / 2^exponent rounded half to even, exponent in 0..62: floor, plus one when the remainder is above half, or
+   * exactly half and the floor is odd.
+   */
+  public static long roundingDivideByPotEven(long x, int exponent) {
+    if (exponent < 0 || exponent > 62) {
+      throw new IllegalArgumentException("exponent " + exponent + " not allowed; allowed: 0..62");
+    }
+    if (exponent == 0) {
+      return x;
+    }
+    long q = x >> exponent;
+    long remainder = x & ((1L << exponent) - 1);
+    long half = 1L << (exponent - 1);
+    return q + (remainder > half || (remainder == half && (q & 1) != 0) ? 1 : 0);
+  }
+
   /** x * 2^shift saturated to int32, shift in 0..31. */
   public static int saturatingLeftShift(int x, int shift) {
     if (shift < 0 || shift > 31) {
@@ -70,9 +87,25 @@ public final class FixedPoint {
     return saturate(shift == 0 ? p : (p + (1L << (shift - 1))) >> shift);
   }
 
+  /** Single-rounding requantization with ties to even: saturate(round_half_even(x * M0 / 2^s)), s in 0..62. */
+  public static int singleRoundMultiplyEven(int x, int m0, int shift) {
+    if (shift < 0 || shift > 62) {
+      throw new IllegalArgumentException("shift " + shift + " not allowed; allowed: 0..62");
+    }
+    return saturate(roundingDivideByPotEven((long) x * (long) m0, shift));
+  }
+
   /** Pure-shift requantization: RoundingDivideByPOT(x, s) for s &gt;= 0, saturating x * 2^-s for s &lt; 0. */
   public static int shiftRequant(int x, int shift) {
     return shift >= 0 ? roundingDivideByPot(x, shift) : saturatingLeftShift(x, -shift);
+  }
+
+  /** Pure-shift requantization with ties to even for s &gt;= 0; saturating x * 2^-s for s &lt; 0. */
+  public static int shiftRequantEven(int x, int shift) {
+    if (shift > 31) {
+      throw new IllegalArgumentException("shift " + shift + " not allowed; allowed: -31..31");
+    }
+    return shift >= 0 ? (int) roundingDivideByPotEven(x, shift) : saturatingLeftShift(x, -shift);
   }
 
   /** sum / count rounded half away from zero (TFLite integer average pool), count &gt;= 1. */

@@ -7,6 +7,7 @@ final class Requantization {
   private final boolean shiftOnly;
   private final boolean sign;
   private final boolean singleRound;
+  private final boolean tiesToEven;
   private final int[] multiplier;
   private final int[] shift;
 
@@ -14,6 +15,7 @@ final class Requantization {
     this.shiftOnly = Requant.SHIFT.equals(r.kind());
     this.sign = Requant.SIGN.equals(r.kind());
     this.singleRound = Requant.SINGLE_ROUND_MULTIPLIER.equals(r.kind());
+    this.tiesToEven = r.tiesToEven();
     this.shift = sign ? new int[1] : LayerOp.ints(r.shift());
     this.multiplier = shiftOnly || sign ? null : LayerOp.ints(r.multiplier());
   }
@@ -33,9 +35,12 @@ final class Requantization {
     }
     int c = shift.length == 1 ? 0 : channel;
     if (shiftOnly) {
-      return FixedPoint.shiftRequant(x, shift[c]);
+      return tiesToEven ? FixedPoint.shiftRequantEven(x, shift[c]) : FixedPoint.shiftRequant(x, shift[c]);
     }
-    return singleRound ? FixedPoint.singleRoundMultiply(x, multiplier[c], shift[c])
-        : FixedPoint.multiplyByQuantizedMultiplier(x, multiplier[c], shift[c]);
+    if (singleRound) {
+      return tiesToEven ? FixedPoint.singleRoundMultiplyEven(x, multiplier[c], shift[c])
+          : FixedPoint.singleRoundMultiply(x, multiplier[c], shift[c]);
+    }
+    return FixedPoint.multiplyByQuantizedMultiplier(x, multiplier[c], shift[c]);
   }
 }

@@ -87,6 +87,7 @@ public final class HardwareFiles {
     define(sb, macro + "_SHIFT_ONLY", Requant.SHIFT.equals(r.kind()) ? 1 : 0);
     define(sb, macro + "_SIGN", Requant.SIGN.equals(r.kind()) ? 1 : 0);
     define(sb, macro + "_SINGLE_ROUND", Requant.SINGLE_ROUND_MULTIPLIER.equals(r.kind()) ? 1 : 0);
+    define(sb, macro + "_TIES_EVEN", r.tiesToEven() ? 1 : 0);
     define(sb, macro + "_CHANNELS", r.channels());
     if (r.multiplier() != null) {
       array(sb, "int32_t", array + "_multiplier", r.multiplier().stream().mapToInt(Integer::intValue).toArray());

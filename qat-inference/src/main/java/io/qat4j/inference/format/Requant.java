@@ -13,6 +13,8 @@ import java.util.List;
  * y = RoundingDivideByPOT(x, shift) (a power-of-two scale ratio, one rounding). kind "single_round_multiplier":
  * y = saturate_int32((x * M0 + 2^(shift-1)) &gt;&gt; shift) on the exact 64-bit product (one rounding, half up; shift
  * 0..62; TFLite's {@code TFLITE_SINGLE_ROUNDING} form, natural for a DSP multiply followed by a rounding shift).
+ * Optional {@code ties: "even"} (kinds shift and single_round_multiplier): exact halves round to the even
+ * integer instead (round half to even, what a model trained with that rounding computes).
  * kind "sign" (binary outputs):
  * y = +1 if x &gt;= 0 else -1, no multiplier or shift (the sign of a value does not depend on its positive scale;
  * the exporter makes every channel's scale positive). One entry per output channel,
@@ -22,7 +24,8 @@ import java.util.List;
 public record Requant(
     @JsonProperty("kind") String kind,
     @JsonProperty("multiplier") List<Integer> multiplier,
-    @JsonProperty("shift") List<Integer> shift) {
+    @JsonProperty("shift") List<Integer> shift,
+    @JsonProperty("ties") String ties) {
 
   /** Kind name of the gemmlowp multiplier-and-shift form. */
   public static final String MULTIPLIER = "multiplier";
@@ -32,6 +35,24 @@ public record Requant(
   public static final String SHIFT = "shift";
   /** Kind name of the sign function of binary outputs. */
   public static final String SIGN = "sign";
+
+  /** Value of {@code ties}: exact halves round to the even integer. */
+  public static final String TIES_EVEN = "even";
+
+  /** A requantization with the kind's default tie rule. */
+  public Requant(String kind, List<Integer> multiplier, List<Integer> shift) {
+    this(kind, multiplier, shift, null);
+  }
+
+  /** This requantization with ties rounded to even (kinds shift and single_round_multiplier). */
+  public Requant withTiesToEven() {
+    return new Requant(kind, multiplier, shift, TIES_EVEN);
+  }
+
+  /** Whether exact halves round to the even integer. */
+  public boolean tiesToEven() {
+    return TIES_EVEN.equals(ties);
+  }
 
   /** The sign requantization of binary outputs. */
   public static Requant sign() {
@@ -75,6 +96,10 @@ public record Requant(
     } else if (!SIGN.equals(kind)) {
       throw new IllegalArgumentException("requant kind '" + kind + "' not allowed; allowed: multiplier, "
           + "single_round_multiplier, shift, sign");
+    }
+    if (ties != null && !(TIES_EVEN.equals(ties) && (SHIFT.equals(kind) || SINGLE_ROUND_MULTIPLIER.equals(kind)))) {
+      throw new IllegalArgumentException("requant ties '" + ties + "' not allowed for kind " + kind + "; allowed: "
+          + "\"even\" with kinds shift and single_round_multiplier, or no ties field (the kind's default rounding)");
     }
     shift = shift == null || SIGN.equals(kind) ? null : List.copyOf(shift);
   }

@@ -140,6 +140,28 @@ class ExportFilesTest {
   }
 
   @Test
+  void tiesToEvenSurvivesJsonAndReachesTheHeader() throws Exception {
+    Requant even = Requantizer.requant(true, true, 0.25, 0.125);
+    String json = Formats.mapper().writeValueAsString(even);
+    assertTrue(json.contains("\"ties\":\"even\"") || json.contains("\"ties\" : \"even\""), json);
+    assertEquals(even, Formats.mapper().readValue(json, Requant.class));
+    // without the field the kind's default rounding applies and nothing is written
+    Requant plain = Requantizer.requant(0.25, 0.125);
+    assertTrue(!Formats.mapper().writeValueAsString(plain).contains("ties"));
+    assertEquals(plain, Formats.mapper().readValue(Formats.mapper().writeValueAsString(plain), Requant.class));
+    ExportModel small = smallModel();
+    List<LayerSpec> layers = new java.util.ArrayList<>(small.manifest().layers());
+    LayerSpec c = layers.get(0);
+    layers.set(0, LayerSpec.builder(c.name(), c.op(), c.inputs().get(0)).inputShapes(c.inputShapes().get(0))
+        .output(c.output()).kernel(2, 2).stride(1, 1).padding(0, 0, 1, 1).dilation(1, 1).weights(c.weights())
+        .bias(c.bias()).requant(even).clamp(-3, 127).accumulatorBits(15).build());
+    Manifest m = small.manifest();
+    String h = HardwareFiles.cHeader(new ExportModel(Manifest.of(m.model(), m.formats(), m.input(), layers),
+        small.tensors()));
+    assertTrue(h.contains("#define CONV1_REQUANT_TIES_EVEN 1\n"), h);
+  }
+
+  @Test
   void cHeaderHasArraysAndMacros() {
     String h = HardwareFiles.cHeader(smallModel());
     assertTrue(h.contains("#ifndef QAT4J_MODEL_H\n#define QAT4J_MODEL_H\n\n#include <stdint.h>\n"), h);
@@ -148,6 +170,7 @@ class ExportFilesTest {
     assertTrue(h.contains("#define CONV1_PAD_BOTTOM 1\n"));
     assertTrue(h.contains("#define CONV1_ACC_BITS 15\n"));
     assertTrue(h.contains("#define CONV1_REQUANT_SHIFT_ONLY 1\n"));
+    assertTrue(h.contains("#define CONV1_REQUANT_TIES_EVEN 0\n"));
     assertTrue(h.contains("static const int32_t conv1_shift[2] = {\n  2, 3\n};\n"), h);
     assertTrue(h.contains("static const int32_t conv1_bias[2] = {\n  -100000, 2000000000\n};\n"));
     assertTrue(h.contains("static const int16_t fc_weight[24] = {"));

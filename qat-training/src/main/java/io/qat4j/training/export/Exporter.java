@@ -29,7 +29,9 @@ import io.qat4j.layers.quant.QuantContext;
 import io.qat4j.layers.quant.QuantKind;
 import io.qat4j.layers.quant.QuantResult;
 import io.qat4j.layers.quant.QuantSpec;
+import io.qat4j.layers.quant.RoundingMode;
 import io.qat4j.layers.quant.Quantizers;
+import io.qat4j.layers.train.ScaledActivation;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -275,6 +277,10 @@ public final class Exporter {
     if (b != null) {
       z.addiRowVector(b.reshape(1, b.length()));
     }
+    Layer outConf = net.getLayerWiseConfigurations().getConf(last).getLayer();
+    if (outConf instanceof BaseLayer bl && bl.getActivationFn() instanceof ScaledActivation sa) {
+      z.muli(sa.scale()); // WAGE's 1/α on the output layer scales the logits
+    }
     return z;
   }
 
@@ -427,6 +433,12 @@ public final class Exporter {
         rawB = impl.paramTable().get("b");
       }
       IActivation act = ((BaseLayer) l).getActivationFn();
+      double actScale = 1;
+      if (act instanceof ScaledActivation sa) {
+        // WAGE's constant layer scale: c·f(z) with c > 0 is folded into the weight scales and the bias below.
+        actScale = sa.scale();
+        act = sa.base();
+      }
       if (l instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c) {
         if (currentAct.shape().size() != 4) {
           throw new IllegalArgumentException("layer " + name + " (" + l.getClass().getSimpleName()
@@ -455,6 +467,7 @@ public final class Exporter {
         p.outShape = List.of(1, (int) nOut);
       }
       p.quantizeWeights(rawW, rawB);
+      p.scaleOutput(actScale);
       if (l instanceof QuantOutput) {
         if (!last) {
           throw new IllegalArgumentException("layer " + name + " (QuantOutput) must be the last layer");
@@ -467,7 +480,7 @@ public final class Exporter {
         emitLogits();
         return;
       }
-      p.clip(name, act);
+      p.clip(name, act, actScale);
       pending = p;
       if (!s.output().isFloat()) {
         resolve(s.output(), impl.getParam(QuantParamInitializer.OUTPUT_STATE_KEY), name);
@@ -556,7 +569,10 @@ public final class Exporter {
         for (int c = 0; c < reals.length; c++) {
           reals[c] = p.in.scale() * Math.abs(p.sw[c]) / out.scale();
         }
-        emitWeighted(p, Requantizer.requant(singleRound, reals), out, lo, hi);
+        // The fake-quant site rounds half to even by default; the requantization reproduces its tie rule (ties are
+        // frequent when every scale is a power of two, as in WAGE).
+        boolean tiesToEven = spec.rounding() == RoundingMode.NEAREST_EVEN;
+        emitWeighted(p, Requantizer.requant(singleRound, tiesToEven, reals), out, lo, hi);
       }
       pending = null;
       ActivationSpec act = currentAct;
@@ -761,10 +777,34 @@ public final class Exporter {
     }
 
     void clip(String layer, IActivation a) {
+      clip(layer, a, 1);
+    }
+
+    /** The clip of {@code scale · a(z)} (scale > 0): a's range times the scale. */
+    void clip(String layer, IActivation a, double scale) {
       double[] r = clipRange(layer, a);
       if (r != null) {
-        clipLo = Math.max(clipLo, r[0]);
-        clipHi = Math.min(clipHi, r[1]);
+        clipLo = Math.max(clipLo, r[0] * scale);
+        clipHi = Math.min(clipHi, r[1] * scale);
+      }
+    }
+
+    /**
+     * Folds a constant output scale c > 0 (WAGE's 1/α, {@link ScaledActivation}) into the layer:
+     * c·(conv(x, s_w·q) + b) = conv(x, (c·s_w)·q) + c·b, so the codes stay those of the fake-quant weights.
+     * Requires c·f(z) = f(c·z) up to the scaled clip range, which holds for identity, ReLU and hard tanh.
+     */
+    void scaleOutput(double c) {
+      if (c == 1) {
+        return;
+      }
+      for (int k = 0; k < sw.length; k++) {
+        sw[k] *= c;
+      }
+      if (bias != null) {
+        for (int k = 0; k < bias.length; k++) {
+          bias[k] *= c;
+        }
       }
     }
 

@@ -218,13 +218,22 @@ public final class Simulator {
         if (b == null || b.length() != q.length) {
           continue;
         }
+        // A constant output scale (WAGE's 1/α) was folded into the exported bias scale: b = q·scale / c.
+        double c0 = outputScale(net, idx);
         for (int c = 0; c < q.length; c++) {
-          b.putScalar(c, q[c] * l.bias().scale().get(c));
+          b.putScalar(c, q[c] * l.bias().scale().get(c) / c0);
         }
       }
       changed.add(l.name());
     }
     return changed;
+  }
+
+  /** The constant scale c of a layer's {@link io.qat4j.layers.train.ScaledActivation} (1 without one). */
+  private static double outputScale(MultiLayerNetwork net, int idx) {
+    org.deeplearning4j.nn.conf.layers.Layer l = net.getLayerWiseConfigurations().getConf(idx).getLayer();
+    return l instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl
+        && bl.getActivationFn() instanceof io.qat4j.layers.train.ScaledActivation sa ? sa.scale() : 1;
   }
 
   static int argMax(int[] v) {

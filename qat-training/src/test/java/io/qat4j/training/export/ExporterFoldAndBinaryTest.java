@@ -157,4 +157,64 @@ class ExporterFoldAndBinaryTest {
     assertTrue(rep.top1Agreement() >= 0.97, "top-1 agreement " + rep.top1Agreement());
     assertTrue(rep.outputWithin1LsbFraction() >= 0.99, "output codes " + rep.outputWithin1LsbFraction());
   }
+
+  /**
+   * WAGE-style network: 2-bit weights on ±0.5, 8-bit activations on the 1/128 grid and constant power-of-two layer
+   * scales 1/α folded into the activation ({@link io.qat4j.layers.train.ScaledActivation}). The exporter folds 1/α
+   * into the weight scales, every requantization becomes a pure shift, and exact halves (frequent with power-of-two
+   * scales) round to even as the fake-quant model does: without biases every code must be identical.
+   */
+  @Test
+  void wageScaledNetworkIsReproducedExactly() {
+    String w = "fixed(m=0, n=1, overflow=saturate_symmetric)";
+    String a = "fixed(m=0, n=7, overflow=saturate_symmetric)";
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(5)
+        .updater(new org.nd4j.linalg.learning.config.Sgd(0.05)).dataType(DataType.FLOAT).list()
+        .layer(new QuantConv2D.Builder(3, 3).name("conv1").nOut(4).hasBias(false)
+            .activation(new io.qat4j.layers.train.ScaledActivation(Activation.RELU.getActivationFunction(), 0.5))
+            .weightQuant(w).outputQuant(a).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX).name("pool1").kernelSize(2, 2)
+            .stride(2, 2).build())
+        .layer(new QuantDense.Builder().name("fc1").nOut(12).hasBias(false)
+            .activation(new io.qat4j.layers.train.ScaledActivation(Activation.RELU.getActivationFunction(), 1.0 / 16))
+            .weightQuant(w).outputQuant(a).build())
+        .layer(new QuantOutput.Builder(LossFunctions.LossFunction.MSE).name("output").nOut(3).hasBias(false)
+            .activation(new io.qat4j.layers.train.ScaledActivation(Activation.IDENTITY.getActivationFunction(),
+                1.0 / 8))
+            .weightQuant(w).build())
+        .setInputType(InputType.convolutionalFlat(8, 8, 1)).build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    for (int i = 0; i < net.getnLayers(); i++) {
+      INDArray p = net.getLayer(i).paramTable().get("W");
+      if (p != null) {
+        p.muli(4); // spread the initial weights over {-0.5, 0, 0.5}
+      }
+    }
+    DataSet train = ExporterTest.randomImages(64, 9);
+    for (int i = 0; i < 10; i++) {
+      net.fit(train);
+    }
+    Exporter.Result r = Exporter.export(net, "wage",
+        Exporter.OutputQuant.covering(8, Exporter.maxAbsLogit(net, train.getFeatures())));
+    List<LayerSpec> layers = r.model().manifest().layers();
+    LayerSpec conv = layers.get(0);
+    LayerSpec fc = layers.stream().filter(l -> l.name().equals("fc1")).findFirst().orElseThrow();
+    // conv1: r = (1/255)·0.5·0.5 / (1/128), not a power of two; fc1: r = (1/128)·0.5·(1/16) / (1/128) = 2^-5
+    assertEquals(0.5 * 0.5, conv.weights().scale().get(0), 0, "1/α folded into the weight scale");
+    assertEquals("shift", fc.requant().kind());
+    assertEquals(List.of(5), fc.requant().shift().subList(0, 1));
+    assertTrue(fc.requant().tiesToEven() && conv.requant().tiesToEven(), "ties to even, as the fake-quant sites");
+    DataSet test = ExporterTest.randomImages(96, 10);
+    Simulator.Report rep = simulate(net, test, r);
+    for (Simulator.LayerAgreement l : rep.layers()) {
+      assertEquals(1.0, l.identicalFraction(), l.name() + " identical");
+    }
+    assertEquals(1.0, rep.outputWithin1LsbFraction(), "output codes within 1 LSB");
+    assertTrue(rep.top1Agreement() >= 0.98, "top-1 agreement " + rep.top1Agreement());
+    // the logits the output is compared with include 1/α of the output layer
+    INDArray logits = Exporter.fakeQuantLogits(net, net.feedForward(test.getFeatures(), false));
+    INDArray expected = net.output(test.getFeatures(), false);
+    assertEquals(0, expected.sub(logits.castTo(expected.dataType())).amaxNumber().doubleValue(), 1e-5);
+  }
 }
