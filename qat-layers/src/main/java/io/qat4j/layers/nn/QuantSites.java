@@ -207,8 +207,9 @@ public final class QuantSites implements Serializable {
     }
 
     /**
-     * The format of the layer's matrix-product accumulator, emulated with chunk-based accumulation by dense and
-     * output layers ({@link io.qat4j.layers.train.ChunkedAccumulation}); {@code float}: float32.
+     * The format of the layer's matrix-product accumulator, emulated with chunk-based accumulation in the forward
+     * pass of convolution (im2col product), dense and output layers
+     * ({@link io.qat4j.layers.train.ChunkedAccumulation}); {@code float}: float32.
      */
     public QuantSpec accumulation() {
         return accumulation;

@@ -191,7 +191,7 @@ public final class FixedPointTraining {
             }
             if (l instanceof QuantLayer q && !q.getQuantSites().accumulation().isFloat()) {
                 updaters.add("accumulation " + q.getQuantSites().accumulation() + " in chunks of "
-                        + q.getQuantSites().accumulationChunk() + " products (dense and output layers)");
+                        + q.getQuantSites().accumulationChunk() + " products (forward pass)");
             }
             if (!isWeighted(l)) {
                 continue;

@@ -99,4 +99,80 @@ class ChunkedAccumulationTest {
         acc.fit(x, Nd4j.zeros(DataType.FLOAT, 4, 2));
         assertTrue(Double.isFinite(acc.score()));
     }
+
+    static MultiLayerNetwork conv(QuantSites sites, org.deeplearning4j.nn.conf.ConvolutionMode mode, int stride,
+                                  int pad, int dilation, int channels) {
+        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(4).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).convolutionMode(mode).list()
+                .layer(new io.qat4j.layers.nn.QuantConv2D.Builder(3, 3).nOut(4).stride(stride, stride)
+                        .padding(pad, pad).dilation(dilation, dilation).activation(Activation.RELU).quant(sites).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2).activation(Activation.IDENTITY)
+                        .build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(9, 8, channels)).build();
+        MultiLayerNetwork n = new MultiLayerNetwork(c);
+        n.init();
+        return n;
+    }
+
+    /** Small integers: every product and partial sum is exact in float32 and in FP16 (below 2048). */
+    static INDArray smallIntegers(java.util.Random r, long... shape) {
+        INDArray a = Nd4j.create(DataType.FLOAT, shape);
+        for (long i = 0; i < a.length(); i++) {
+            a.putScalar(i, r.nextInt(7) - 3);
+        }
+        return a;
+    }
+
+    @Test
+    void convolutionAccumulatesInTheConfiguredFormat() {
+        // With exact sums the emulated im2col product must equal DL4J's convolution, output and gradients alike,
+        // in every geometry (stride, padding, dilation, Same mode).
+        java.util.Random r = new java.util.Random(11);
+        Object[][] geometries = {
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Truncate, 1, 0, 1},
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Truncate, 2, 1, 1},
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Truncate, 1, 2, 2},
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Same, 2, 0, 1},
+        };
+        for (Object[] g : geometries) {
+            String what = java.util.Arrays.toString(g);
+            org.deeplearning4j.nn.conf.ConvolutionMode mode = (org.deeplearning4j.nn.conf.ConvolutionMode) g[0];
+            int stride = (int) g[1];
+            int pad = (int) g[2];
+            int dil = (int) g[3];
+            MultiLayerNetwork ref = conv(QuantSites.none(), mode, stride, pad, dil, 3);
+            MultiLayerNetwork acc = conv(QuantSites.none().withAccumulation(FP16, 8), mode, stride, pad, dil, 3);
+            INDArray params = smallIntegers(r, ref.params().length()).reshape(1, ref.params().length());
+            ref.setParams(params.dup());
+            acc.setParams(params.dup());
+            INDArray x = smallIntegers(r, 5, 3, 9, 8);
+            INDArray y = Nd4j.rand(DataType.FLOAT, 5, 2);
+            INDArray zRef = ref.feedForward(x, false).get(1);
+            INDArray zAcc = acc.feedForward(x, false).get(1);
+            assertEquals(zRef, zAcc, what + ": forward");
+            ref.setInput(x);
+            ref.setLabels(y);
+            acc.setInput(x);
+            acc.setLabels(y);
+            ref.computeGradientAndScore();
+            acc.computeGradientAndScore();
+            assertEquals(ref.gradient().gradient(), acc.gradient().gradient(), what + ": gradients");
+        }
+        // Swamping in a convolution: a 1x1 kernel over 4096 channels of ones. Sequential FP16 accumulation stops
+        // at 2048; chunks of 64 reach 4096.
+        for (int chunk : new int[] {1, 64}) {
+            MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
+                    .layer(new io.qat4j.layers.nn.QuantConv2D.Builder(1, 1).nOut(1).hasBias(false)
+                            .activation(Activation.IDENTITY).quant(QuantSites.none().withAccumulation(FP16, chunk))
+                            .weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(1).activation(Activation.IDENTITY)
+                            .build())
+                    .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(2, 2, 4096)).build();
+            MultiLayerNetwork n = new MultiLayerNetwork(c);
+            n.init();
+            INDArray z = n.feedForward(Nd4j.ones(DataType.FLOAT, 1, 4096, 2, 2), false).get(1);
+            assertValues(new double[] {chunk == 1 ? 2048 : 4096, chunk == 1 ? 2048 : 4096, chunk == 1 ? 2048 : 4096,
+                chunk == 1 ? 2048 : 4096}, z, 0);
+        }
+    }
 }
