@@ -95,8 +95,8 @@ public final class SitePlan {
     }
 
     /**
-     * The zoo plan for these layer precisions, with dense and output layers accumulating their matrix products in
-     * {@code accumulation} (chunks of {@code chunk} products).
+     * The zoo plan for these layer precisions, with convolution, dense and output layers accumulating their forward
+     * products in {@code accumulation} (chunks of {@code chunk} products).
      */
     public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative,
                                QuantSpec accumulation, int chunk) {
@@ -109,7 +109,8 @@ public final class SitePlan {
             GradientSpec e = lp.kind().hasWeights() && !first ? errorSpec(lp.errors()) : GradientSpec.FLOAT;
             first &= !lp.kind().hasWeights();
             QuantSites sites = new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e);
-            if (!accumulation.isFloat() && (lp.kind() == LayerKind.DENSE || lp.kind() == LayerKind.OUTPUT)) {
+            if (!accumulation.isFloat() && (lp.kind() == LayerKind.CONV || lp.kind() == LayerKind.DENSE
+                    || lp.kind() == LayerKind.OUTPUT)) {
                 sites = sites.withAccumulation(accumulation, chunk);
             }
             byName.put(lp.layer(), sites);

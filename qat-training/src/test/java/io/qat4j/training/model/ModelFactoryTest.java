@@ -148,6 +148,11 @@ class ModelFactoryTest {
         assertEquals("fp16", u.state().toString());
         assertInstanceOf(Nesterovs.class, u.base());
         assertEquals(256, ((QuantizedLoss) ((BaseOutputLayer) layer(fp8, "output")).getLossFn()).lossScale(), 0);
+        // every layer with a matrix product accumulates in FP16, the convolutions included
+        for (String name : List.of("conv1", "conv2", "fc1", "output")) {
+            assertEquals("fp16", ((QuantLayer) layer(fp8, name)).getQuantSites().accumulation().toString(), name);
+            assertEquals(64, ((QuantLayer) layer(fp8, name)).getQuantSites().accumulationChunk(), name);
+        }
     }
 
     /** Banner et al.'s 8-bit training normalizes with RangeBN: float normalization layers between quantized ones. */
