@@ -62,9 +62,11 @@ public final class LeNet5 {
      * @param dropout    drop probability on the inputs of the two fully connected layers, in [0, 1); 0 disables it
      * @param activation hidden activation
      * @param folding    folding of the normalizations into the layers before them (needs standard {@code batchNorm})
+     * @param bias       whether the convolutions and dense layers have biases (a layer followed by batch
+     *                   normalization never has one); WAGE's reference network has none
      */
     public record Options(Variant variant, Normalization batchNorm, double dropout, Activations activation,
-                          BnFolding folding) {
+                          BnFolding folding, boolean bias) {
         public Options {
             if (batchNorm == null) {
                 throw new IllegalArgumentException("batchNorm must not be null; allowed: " + java.util.Arrays.toString(Normalization.values()));
@@ -73,6 +75,12 @@ public final class LeNet5 {
                 throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
             }
             ZooLayers.requireBatchNorm(folding, batchNorm);
+        }
+
+        /** With biases. */
+        public Options(Variant variant, Normalization batchNorm, double dropout, Activations activation,
+                       BnFolding folding) {
+            this(variant, batchNorm, dropout, activation, folding, true);
         }
 
         /** Without folding. */
@@ -103,7 +111,7 @@ public final class LeNet5 {
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
-        ZooLayers layers = new ZooLayers(b, plan, o.batchNorm(), o.folding());
+        ZooLayers layers = new ZooLayers(b, plan, o.batchNorm(), o.folding(), o.bias());
         layers.maxPool("pool1", layers.convBeforePool("conv1", 5, o.variant().conv1, act, layers.normName("bn1")));
         layers.maxPool("pool2", layers.convBeforePool("conv2", 5, o.variant().conv2, act, layers.normName("bn2")));
         layers.dense("fc1", o.variant().fc, act, layers.normName("bn3"), o.dropout());

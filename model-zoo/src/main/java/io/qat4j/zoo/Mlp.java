@@ -25,9 +25,10 @@ public final class Mlp {
      * @param dropout    drop probability on hidden activations, in [0, 1)
      * @param activation hidden activation
      * @param folding    folding of the normalizations into the dense layers (needs standard {@code batchNorm})
+     * @param bias       whether the dense layers have biases (a layer followed by batch normalization never has one)
      */
     public record Options(List<Integer> hidden, Normalization batchNorm, double dropout, Activations activation,
-                          BnFolding folding) {
+                          BnFolding folding, boolean bias) {
         public Options {
             if (batchNorm == null) {
                 throw new IllegalArgumentException("batchNorm must not be null; allowed: " + java.util.Arrays.toString(Normalization.values()));
@@ -45,6 +46,12 @@ public final class Mlp {
                 throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
             }
             ZooLayers.requireBatchNorm(folding, batchNorm);
+        }
+
+        /** With biases. */
+        public Options(List<Integer> hidden, Normalization batchNorm, double dropout, Activations activation,
+                       BnFolding folding) {
+            this(hidden, batchNorm, dropout, activation, folding, true);
         }
 
         /** Without folding. */
@@ -75,7 +82,7 @@ public final class Mlp {
     public static MultiLayerConfiguration build(Options o, InputSpec in, NetSettings s, QuantPlan plan) {
         Activation act = o.activation().activation();
         NeuralNetConfiguration.ListBuilder b = ZooSupport.base(s, o.activation().weightInit()).list();
-        ZooLayers layers = new ZooLayers(b, plan, o.batchNorm(), o.folding());
+        ZooLayers layers = new ZooLayers(b, plan, o.batchNorm(), o.folding(), o.bias());
         for (int i = 0; i < o.hidden().size(); i++) {
             layers.dense("fc" + (i + 1), o.hidden().get(i), act, layers.normName("bn" + (i + 1)),
                     i > 0 ? o.dropout() : 0);

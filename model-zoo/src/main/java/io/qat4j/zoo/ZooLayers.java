@@ -29,16 +29,20 @@ final class ZooLayers {
     private final QuantPlan plan;
     private final Normalization norm;
     private final BnFolding folding;
+    /** Whether conv / dense / output layers not followed by a normalization have biases. */
+    private final boolean bias;
 
     ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan, Normalization norm) {
-        this(list, plan, norm, BnFolding.none());
+        this(list, plan, norm, BnFolding.none(), true);
     }
 
-    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan, Normalization norm, BnFolding folding) {
+    ZooLayers(NeuralNetConfiguration.ListBuilder list, QuantPlan plan, Normalization norm, BnFolding folding,
+              boolean bias) {
         this.list = list;
         this.plan = plan;
         this.norm = norm;
         this.folding = folding;
+        this.bias = bias;
     }
 
     /**
@@ -79,10 +83,10 @@ final class ZooLayers {
         Activation convAct = bn ? Activation.IDENTITY : act;
         if (s.isFloat()) {
             list.layer(new ConvolutionLayer.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
-                    .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).build());
+                    .convolutionMode(ConvolutionMode.Truncate).hasBias(bias && !bn).activation(convAct).build());
         } else {
             list.layer(new QuantConv2D.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
-                    .convolutionMode(ConvolutionMode.Truncate).hasBias(!bn).activation(convAct).quant(s).build());
+                    .convolutionMode(ConvolutionMode.Truncate).hasBias(bias && !bn).activation(convAct).quant(s).build());
         }
         if (bn) {
             list.layer(norm.layer(bnName));
@@ -127,13 +131,14 @@ final class ZooLayers {
         }
         Activation denseAct = bn ? Activation.IDENTITY : act;
         if (s.isFloat()) {
-            DenseLayer.Builder b = new DenseLayer.Builder().name(name).nOut(nOut).hasBias(!bn).activation(denseAct);
+            DenseLayer.Builder b = new DenseLayer.Builder().name(name).nOut(nOut).hasBias(bias && !bn).activation(denseAct);
             if (dropout > 0) {
                 b.dropOut(1.0 - dropout);
             }
             list.layer(b.build());
         } else {
-            QuantDense.Builder b = new QuantDense.Builder().name(name).nOut(nOut).hasBias(!bn).activation(denseAct).quant(s);
+            QuantDense.Builder b = new QuantDense.Builder().name(name).nOut(nOut).hasBias(bias && !bn)
+                    .activation(denseAct).quant(s);
             if (dropout > 0) {
                 b.dropOut(1.0 - dropout);
             }
@@ -191,14 +196,14 @@ final class ZooLayers {
         QuantSites s = plan.sites(name, LayerKind.OUTPUT).withOutput(QuantSpec.FLOAT);
         if (s.isFloat()) {
             OutputLayer.Builder b = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name(name).nOut(nOut)
-                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).hasBias(bias);
             if (dropout > 0) {
                 b.dropOut(1.0 - dropout);
             }
             list.layer(b.build());
         } else {
             QuantOutput.Builder b = new QuantOutput.Builder(LossFunctions.LossFunction.MCXENT).name(name).nOut(nOut)
-                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).quant(s);
+                    .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).hasBias(bias).quant(s);
             if (dropout > 0) {
                 b.dropOut(1.0 - dropout);
             }

@@ -38,13 +38,15 @@ final class ExperimentSchema {
             .field("variant", oneOf(ConfigNames.LENET5_VARIANTS), "caffe")
             .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), false)
             .field("dropout", number().atLeast(0).below(1), 0.0)
-            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu"));
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu")
+            .field("bias", bool(), true));
 
     static final Schema.MapSchema MLP_OPTIONS = bnFolding(Schema.map("for model mlp")
             .field("hidden", listOf(integer(1, 65536), 1), List.of(1024, 1024))
             .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), false)
             .field("dropout", number().atLeast(0).below(1), 0.0)
-            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu"));
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu")
+            .field("bias", bool(), true));
 
     /**
      * The batch-norm folding options of a model with {@code batch_norm}: {@code fold_bn}, and when the

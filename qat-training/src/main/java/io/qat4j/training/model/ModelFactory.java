@@ -232,9 +232,10 @@ public final class ModelFactory {
         return switch (m.name()) {
             case "lenet5" -> new LeNet5.Options(LeNet5.Variant.fromName(m.optString("variant")),
                     Normalization.fromName(m.optText("batch_norm")), m.optDouble("dropout"),
-                    Activations.fromName(m.optString("activation")), folding(m));
+                    Activations.fromName(m.optString("activation")), folding(m), m.optBool("bias"));
             case "mlp" -> new Mlp.Options(m.optIntList("hidden"), Normalization.fromName(m.optText("batch_norm")),
-                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")), folding(m));
+                    m.optDouble("dropout"), Activations.fromName(m.optString("activation")), folding(m),
+                    m.optBool("bias"));
             default -> throw new IllegalArgumentException("unknown model '" + m.name() + "'; allowed: "
                     + String.join(", ", ModelZoo.NAMES));
         };

@@ -160,7 +160,7 @@ class ExperimentConfigErrorsTest {
         ConfigProblem p = onlyProblem(fails(f));
         assertProblem(p, f.toString(), 7, "model.options.hidden", null);
         assertEquals("is not an allowed key for model lenet5: allowed keys are variant, batch_norm, dropout, activation, "
-                + "fold_bn, freeze_bn_after, freeze_bn_after_iterations", p.message());
+                + "bias, fold_bn, freeze_bn_after, freeze_bn_after_iterations", p.message());
     }
 
     @Test

@@ -64,6 +64,24 @@ class ModelFactoryTest {
     }
 
     @Test
+    void wageNetworkHasNoBiases() {
+        MultiLayerConfiguration wage = build("lenet5-wage-2888.yaml");
+        MultiLayerConfiguration int8 = build("lenet5-int8-train.yaml");
+        for (String name : List.of("conv1", "conv2", "fc1", "output")) {
+            Layer l = layer(wage, name);
+            boolean hasBias = l instanceof org.deeplearning4j.nn.conf.layers.ConvolutionLayer c ? c.hasBias()
+                    : ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) l).initializer().numParams(l)
+                    > ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) l).getNIn()
+                    * ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) l).getNOut();
+            assertEquals(false, hasBias, name);
+        }
+        // the default keeps them (int8 training: conv layers before RangeBN have none, the output layer has one)
+        org.deeplearning4j.nn.conf.layers.FeedForwardLayer out =
+                (org.deeplearning4j.nn.conf.layers.FeedForwardLayer) layer(int8, "output");
+        assertEquals(out.getNIn() * out.getNOut() + out.getNOut(), out.initializer().numParams(out));
+    }
+
+    @Test
     void floatConfigBuildsStockLayers() {
         MultiLayerConfiguration c = build("lenet5-fp32.yaml");
         assertEquals(ConvolutionLayer.class, layer(c, "conv1").getClass());
