@@ -102,6 +102,11 @@ final class ZooLayers {
      */
     private QuantSpec fusedConvBeforePool(String name, int kernel, int nOut, Activation act) {
         QuantSites s = plan.sites(name, LayerKind.CONV);
+        if (!s.accumulation().isFloat()) {
+            throw new IllegalArgumentException("layer " + name + ": a convolution folded with its batch normalization "
+                    + "(fold_bn) does not emulate the accumulator format " + s.accumulation() + "; allowed: "
+                    + "accumulation with unfolded convolutions (fold_bn: false), or no accumulation with fold_bn");
+        }
         list.layer(new QuantConvBN2D.Builder(kernel, kernel).name(name).nOut(nOut).stride(1, 1)
                 .convolutionMode(ConvolutionMode.Truncate).quant(s.withOutput(QuantSpec.FLOAT))
                 .freezeBnAfter(folding.freezeAfterIterations()).build());

@@ -73,7 +73,12 @@ public final class ModelFactory {
         } catch (IllegalArgumentException e) {
             throw new UserException("quantization: " + e.getMessage(), e);
         }
-        MultiLayerConfiguration conf = ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()), plan);
+        MultiLayerConfiguration conf;
+        try {
+            conf = ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()), plan);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("model " + cfg.model().name() + " with this quantization: " + e.getMessage(), e);
+        }
         useLoss(conf, cfg.training().loss());
         applyFixedPoint(cfg, conf, precisions);
         return conf;

@@ -206,6 +206,14 @@ class ModelFactoryTest {
     }
 
     @Test
+    void foldedConvolutionsRejectTheAccumulatorFormat() {
+        UserException e = assertThrows(UserException.class, () -> build("lenet5-fp8-train.yaml",
+                "model.options.batch_norm=true", "model.options.fold_bn=true"));
+        assertTrue(e.getMessage().contains("layer conv1") && e.getMessage().contains("fold_bn")
+                && e.getMessage().contains("accumulator format fp16"), e.getMessage());
+    }
+
+    @Test
     void wageScaleRejectsEveryNormalization() {
         for (String bn : List.of("true", "range", "l1")) {
             UserException e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml",
