@@ -67,8 +67,14 @@ public final class NetworkSummary {
             // Activation precision applies where a layer quantizes its output (class scores stay float).
             boolean hasSites = kind == LayerKind.CONV || kind == LayerKind.DENSE || kind == LayerKind.BATCHNORM
                     || kind == LayerKind.ACTIVATION;
+            Precision aBits = hasSites ? prec.activations() : null;
+            if (l instanceof io.qat4j.layers.nn.QuantActivation qa) {
+                // what the built layer quantizes: after max pooling that is the activation of the layer before the
+                // pool (conv1's 8 bits at pool1_act in a W4A4 network), not the plan's entry for this name
+                aBits = qa.spec().isFloat() ? Precision.FLOAT : new Precision(qa.spec().bits());
+            }
             rows.add(new Row(l.getLayerName(), l.getClass().getSimpleName(), shape(out), params, weightParams,
-                    macs(l, in, out), wBits, hasSites ? prec.activations() : null, memBits));
+                    macs(l, in, out), wBits, aBits, memBits));
             in = out;
         }
         return new NetworkSummary(rows);
