@@ -125,15 +125,17 @@ public final class NetworkSummary {
     /** The table as text. */
     public String render(String title) {
         StringBuilder sb = new StringBuilder(title).append('\n');
-        String fmt = "%-8s %-20s %-10s %10s %12s %6s %6s %12s%n";
+        int nameWidth = Math.max(8, rows.stream().mapToInt(r -> r.name().length()).max().orElse(0));
+        String fmt = "%-" + nameWidth + "s %-20s %-10s %10s %12s %6s %6s %12s%n";
+        String rule = "-".repeat(83 + nameWidth) + '\n';
         sb.append(String.format(Locale.ROOT, fmt, "layer", "type", "output", "params", "MACs", "W", "A", "memory"));
-        sb.append("-".repeat(91)).append('\n');
+        sb.append(rule);
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, fmt, r.name(), r.type(), r.outputShape(), group(r.params()),
                     group(r.macs()), r.weightBits() == null ? "-" : r.weightBits(),
                     r.activationBits() == null ? "-" : r.activationBits(), bytes(r.memoryBits())));
         }
-        sb.append("-".repeat(91)).append('\n');
+        sb.append(rule);
         sb.append(String.format(Locale.ROOT, fmt, "total", "", "", group(totalParams()), group(totalMacs()), "", "",
                 bytes(totalMemoryBits())));
         sb.append(String.format(Locale.ROOT, "float32 parameter memory: %s; at the planned precisions: %s (%.1fx smaller)%n",
