@@ -55,6 +55,8 @@ public final class QuantSites implements Serializable {
     private QuantSpec accumulation = QuantSpec.FLOAT;
     @JsonIgnore
     private int chunk = DEFAULT_CHUNK;
+    @JsonIgnore
+    private boolean accumulateBackward;
 
     /** Default chunk of {@link #withAccumulation}: 64 products (Wang et al.). */
     public static final int DEFAULT_CHUNK = 64;
@@ -150,6 +152,18 @@ public final class QuantSites implements Serializable {
         this.chunk = c == null ? DEFAULT_CHUNK : c;
     }
 
+    /** JSON: written only when the backward products are emulated too. */
+    @JsonProperty("accumulate_backward")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private Boolean accumulateBackwardForJson() {
+        return accumulateBackward && !accumulation.isFloat() ? Boolean.TRUE : null;
+    }
+
+    @JsonProperty("accumulate_backward")
+    private void accumulateBackwardFromJson(Boolean b) {
+        this.accumulateBackward = Boolean.TRUE.equals(b);
+    }
+
     /** JSON: the error site, left out when float (so float-error layers serialize as before). */
     @JsonProperty("errors")
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -196,14 +210,12 @@ public final class QuantSites implements Serializable {
     private QuantSites keepAccumulation(QuantSites s) {
         s.accumulation = accumulation;
         s.chunk = chunk;
+        s.accumulateBackward = accumulateBackward;
         return s;
     }
 
     public QuantSites withErrors(GradientSpec spec) {
-        QuantSites s = new QuantSites(input, weights, bias, output, spec);
-        s.accumulation = accumulation;
-        s.chunk = chunk;
-        return s;
+        return keepAccumulation(new QuantSites(input, weights, bias, output, spec));
     }
 
     /**
@@ -220,12 +232,26 @@ public final class QuantSites implements Serializable {
         return chunk;
     }
 
-    /** Same sites with an accumulator format and chunk (e.g. {@code fp16}, 64). */
+    /**
+     * Whether the backward products (weight gradient, bias gradient and the error handed back) of convolution and
+     * dense layers are accumulated in {@link #accumulation()} too; otherwise only the forward product is.
+     */
+    public boolean accumulateBackward() {
+        return accumulateBackward && !accumulation.isFloat();
+    }
+
+    /** Same sites with an accumulator format and chunk (e.g. {@code fp16}, 64) for the forward products. */
     public QuantSites withAccumulation(QuantSpec spec, int chunkSize) {
+        return withAccumulation(spec, chunkSize, false);
+    }
+
+    /** Same sites with an accumulator format and chunk, for the forward and, with {@code backward}, backward products. */
+    public QuantSites withAccumulation(QuantSpec spec, int chunkSize, boolean backward) {
         io.qat4j.layers.train.ChunkedAccumulation.check(spec, chunkSize);
         QuantSites s = new QuantSites(input, weights, bias, output, errors);
         s.accumulation = spec;
         s.chunk = chunkSize;
+        s.accumulateBackward = backward;
         return s;
     }
 
@@ -240,19 +266,20 @@ public final class QuantSites implements Serializable {
     public boolean equals(Object o) {
         return o instanceof QuantSites s && input.equals(s.input) && weights.equals(s.weights) && bias.equals(s.bias)
                 && output.equals(s.output) && errors.equals(s.errors) && accumulation.equals(s.accumulation)
-                && (accumulation.isFloat() || chunk == s.chunk);
+                && (accumulation.isFloat() || (chunk == s.chunk && accumulateBackward == s.accumulateBackward));
     }
 
     @Override
     public int hashCode() {
         return errors.isFloat() && accumulation.isFloat() ? Objects.hash(input, weights, bias, output)
-                : Objects.hash(input, weights, bias, output, errors, accumulation);
+                : Objects.hash(input, weights, bias, output, errors, accumulation, accumulateBackward());
     }
 
     @Override
     public String toString() {
         return "QuantSites(input=" + input + ", weights=" + weights + ", bias=" + bias + ", output=" + output
                 + (errors.isFloat() ? "" : ", errors=" + errors)
-                + (accumulation.isFloat() ? "" : ", accumulation=" + accumulation + "/" + chunk) + ")";
+                + (accumulation.isFloat() ? "" : ", accumulation=" + accumulation + "/" + chunk
+                + (accumulateBackward ? " forward and backward" : "")) + ")";
     }
 }

@@ -190,8 +190,10 @@ public final class FixedPointTraining {
                 updaters.add("optimizer state " + q.state() + ", loss scale " + SpecText.number(q.lossScale()));
             }
             if (l instanceof QuantLayer q && !q.getQuantSites().accumulation().isFloat()) {
-                updaters.add("accumulation " + q.getQuantSites().accumulation() + " in chunks of "
-                        + q.getQuantSites().accumulationChunk() + " products (forward pass)");
+                var sites = q.getQuantSites();
+                updaters.add("accumulation " + sites.accumulation() + " in chunks of " + sites.accumulationChunk()
+                        + " products (" + (sites.accumulateBackward() ? "forward and backward passes" : "forward pass")
+                        + ")");
             }
             if (!isWeighted(l)) {
                 continue;

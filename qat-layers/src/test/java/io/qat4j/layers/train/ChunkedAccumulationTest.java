@@ -16,6 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
+import java.util.List;
+
 import static io.qat4j.layers.TestArrays.assertValues;
 import static io.qat4j.layers.TestArrays.f32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -173,6 +175,105 @@ class ChunkedAccumulationTest {
             INDArray z = n.feedForward(Nd4j.ones(DataType.FLOAT, 1, 4096, 2, 2), false).get(1);
             assertValues(new double[] {chunk == 1 ? 2048 : 4096, chunk == 1 ? 2048 : 4096, chunk == 1 ? 2048 : 4096,
                 chunk == 1 ? 2048 : 4096}, z, 0);
+        }
+    }
+
+    /** conv 3x3 (geometry as given) -> conv 2x2 -> dense 6 -> MSE output 2, every quantized layer with {@code sites}. */
+    static MultiLayerNetwork convDense(QuantSites sites, org.deeplearning4j.nn.conf.ConvolutionMode mode, int stride,
+                                       int pad) {
+        MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(6).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).convolutionMode(mode).list()
+                .layer(new io.qat4j.layers.nn.QuantConv2D.Builder(3, 3).nOut(3).stride(stride, stride).padding(pad, pad)
+                        .activation(Activation.RELU).quant(sites).build())
+                .layer(new io.qat4j.layers.nn.QuantConv2D.Builder(2, 2).nOut(2).activation(Activation.IDENTITY)
+                        .quant(sites).build())
+                .layer(new QuantDense.Builder().nOut(6).activation(Activation.RELU).quant(sites).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2).activation(Activation.IDENTITY)
+                        .build())
+                .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(7, 6, 2)).build();
+        MultiLayerNetwork n = new MultiLayerNetwork(c);
+        n.init();
+        return n;
+    }
+
+    @Test
+    void backwardProductsAccumulateInTheConfiguredFormat() {
+        // An accumulator wide enough for the integer sums here (fixed point, 20 integer bits) must give DL4J's
+        // gradients exactly: this checks the layouts of the emulated weight, bias and error products.
+        QuantSpec wide = QuantSpec.parse("fixed(m=20, n=3)");
+        java.util.Random r = new java.util.Random(12);
+        Object[][] geometries = {
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Truncate, 1, 0},
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Truncate, 2, 1},
+            {org.deeplearning4j.nn.conf.ConvolutionMode.Same, 1, 0},
+        };
+        for (Object[] g : geometries) {
+            String what = java.util.Arrays.toString(g);
+            org.deeplearning4j.nn.conf.ConvolutionMode mode = (org.deeplearning4j.nn.conf.ConvolutionMode) g[0];
+            MultiLayerNetwork ref = convDense(QuantSites.none(), mode, (int) g[1], (int) g[2]);
+            MultiLayerNetwork acc = convDense(QuantSites.none().withAccumulation(wide, 8, true), mode, (int) g[1],
+                    (int) g[2]);
+            INDArray params = Nd4j.create(DataType.FLOAT, 1, ref.params().length());
+            for (long i = 0; i < params.length(); i++) {
+                params.putScalar(i, r.nextInt(3) - 1);
+            }
+            ref.setParams(params.dup());
+            acc.setParams(params.dup());
+            INDArray x = Nd4j.create(DataType.FLOAT, 4, 2, 7, 6);
+            for (long i = 0; i < x.length(); i++) {
+                x.putScalar(i, r.nextInt(3) - 1);
+            }
+            INDArray y = f32(new long[] {4, 2}, 1, -2, 0, 3, -1, 1, 2, 0);
+            for (MultiLayerNetwork n : List.of(ref, acc)) {
+                n.setInput(x);
+                n.setLabels(y);
+                n.computeGradientAndScore();
+            }
+            INDArray gRef = ref.gradient().gradient();
+            assertTrue(gRef.amaxNumber().doubleValue() > 0, what + ": a test with zero gradients proves nothing");
+            assertEquals(gRef, acc.gradient().gradient(), what + ": every gradient, conv layers included");
+            String json = acc.getLayerWiseConfigurations().toJson();
+            assertTrue(json.contains("\"accumulate_backward\" : true"), json);
+            assertEquals(acc.getLayerWiseConfigurations(), MultiLayerConfiguration.fromJson(json));
+        }
+    }
+
+    @Test
+    void weightGradientsSwampInASequentialFp16Accumulator() {
+        // dW of a 1x1 convolution over 64x64 positions and of a dense layer over a batch of 4096, every product 1:
+        // 4096 with chunks of 64, stuck at 2048 when each product is added to an FP16 running sum.
+        for (int chunk : new int[] {1, 64}) {
+            double expected = chunk == 1 ? 2048 : 4096;
+            QuantSites sites = QuantSites.none().withAccumulation(FP16, chunk, true);
+            MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
+                    .layer(new io.qat4j.layers.nn.QuantConv2D.Builder(1, 1).nOut(1).hasBias(false)
+                            .activation(Activation.IDENTITY).quant(sites).build())
+                    .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(1).activation(Activation.IDENTITY)
+                            .build())
+                    .setInputType(org.deeplearning4j.nn.conf.inputs.InputType.convolutional(64, 64, 1)).build();
+            MultiLayerNetwork conv = new MultiLayerNetwork(c);
+            conv.init();
+            conv.initGradientsView();
+            org.deeplearning4j.nn.api.Layer convLayer = conv.getLayer(0);
+            convLayer.setInput(Nd4j.ones(DataType.FLOAT, 1, 1, 64, 64),
+                    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+            INDArray dW = convLayer.backpropGradient(Nd4j.ones(DataType.FLOAT, 1, 1, 64, 64),
+                    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces()).getFirst().getGradientFor("W");
+            assertEquals(expected, dW.getDouble(0), 0, "conv, chunk " + chunk);
+
+            MultiLayerNetwork dense = dense(sites);
+            dense.initGradientsView();
+            org.deeplearning4j.nn.api.Layer denseLayer = dense.getLayer(0);
+            INDArray x = Nd4j.zeros(DataType.FLOAT, 4096, 300);
+            x.getColumn(0).assign(1);
+            denseLayer.setInput(x, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces());
+            INDArray g = denseLayer.backpropGradient(Nd4j.ones(DataType.FLOAT, 4096, 5),
+                    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces()).getFirst().getGradientFor("W");
+            assertEquals(expected, g.getDouble(0, 0), 0, "dense weight gradient, chunk " + chunk);
+            assertEquals(0, g.getDouble(1, 0), 0, "dense weight gradient of an input that is always 0");
+            INDArray b = denseLayer.backpropGradient(Nd4j.ones(DataType.FLOAT, 4096, 5),
+                    org.deeplearning4j.nn.workspace.LayerWorkspaceMgr.noWorkspaces()).getFirst().getGradientFor("b");
+            assertEquals(expected, b.getDouble(0), 0, "dense bias gradient, chunk " + chunk);
         }
     }
 }

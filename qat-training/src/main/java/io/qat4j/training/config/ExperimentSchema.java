@@ -126,6 +126,9 @@ final class ExperimentSchema {
             .field("wage_scale", bool(), false)
             .field("accumulation", quantSpec(), "float")
             .field("accumulation_chunk", integer(1, 1 << 20), 64)
+            .field("accumulation_backward", bool(), false)
+            .rule("accumulation_backward", (v, m) -> !Boolean.TRUE.equals(v) || !"float".equals(m.getOrDefault(
+                    "accumulation", "float")), "accumulation_backward needs an accumulation format (e.g. fp16)")
             .rule("loss_scale", (v, m) -> io.qat4j.layers.train.FixedPointTraining.isPowerOfTwo(((Number) v).doubleValue()),
                     "the loss scale must be a power of two (1, 2, 4, ..., 16777216) so that scaling is exact");
 

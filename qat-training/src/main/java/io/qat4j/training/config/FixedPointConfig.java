@@ -14,16 +14,18 @@ import java.util.Map;
  * @param optimizerState format of momentum / Adam moments ({@code float}: float32)
  * @param lossScale      static loss scale, a power of two (1: none)
  * @param wageScale      WAGE's constant layer scale α and initialization, from each layer's weight bits
- * @param accumulation   format of the matrix-product accumulator of dense and output layers ({@code float}: float32),
- *                       emulated with chunk-based accumulation
+ * @param accumulation   format of the matrix-product accumulator of convolution, dense and output layers
+ *                       ({@code float}: float32), emulated with chunk-based accumulation
  * @param accumulationChunk products per chunk
+ * @param accumulationBackward whether the backward products of convolution and dense layers use it too
  */
 public record FixedPointConfig(QuantSpec masterWeights, double weightClip, Precision updates, QuantSpec optimizerState,
-                               double lossScale, boolean wageScale, QuantSpec accumulation, int accumulationChunk) {
+                               double lossScale, boolean wageScale, QuantSpec accumulation, int accumulationChunk,
+                               boolean accumulationBackward) {
 
     /** Nothing set. */
     public static final FixedPointConfig NONE = new FixedPointConfig(QuantSpec.FLOAT, 0, Precision.FLOAT, QuantSpec.FLOAT,
-            1, false, QuantSpec.FLOAT, 64);
+            1, false, QuantSpec.FLOAT, 64, false);
 
     /** True when every setting is at its default (nothing network-wide to do). */
     public boolean isNone() {
@@ -35,6 +37,6 @@ public record FixedPointConfig(QuantSpec masterWeights, double weightClip, Preci
                 ((Number) m.get("weight_clip")).doubleValue(), Precision.from(m.get("updates")),
                 QuantSpec.parse((String) m.get("optimizer_state")), ((Number) m.get("loss_scale")).doubleValue(),
                 (Boolean) m.get("wage_scale"), QuantSpec.parse((String) m.get("accumulation")),
-                ((Number) m.get("accumulation_chunk")).intValue());
+                ((Number) m.get("accumulation_chunk")).intValue(), (Boolean) m.get("accumulation_backward"));
     }
 }

@@ -69,7 +69,8 @@ public final class ModelFactory {
         QuantPlan plan;
         try {
             FixedPointConfig fp = cfg.quantization().fixedPoint();
-            plan = SitePlan.of(precisions, nonNegative, fp.accumulation(), fp.accumulationChunk());
+            plan = SitePlan.of(precisions, nonNegative, fp.accumulation(), fp.accumulationChunk(),
+                    fp.accumulationBackward());
         } catch (IllegalArgumentException e) {
             throw new UserException("quantization: " + e.getMessage(), e);
         }

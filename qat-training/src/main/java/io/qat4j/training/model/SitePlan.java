@@ -100,6 +100,12 @@ public final class SitePlan {
      */
     public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative,
                                QuantSpec accumulation, int chunk) {
+        return of(precisions, nonNegative, accumulation, chunk, false);
+    }
+
+    /** As {@link #of(List, boolean, QuantSpec, int)}; with {@code backward} the backward products accumulate too. */
+    public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative,
+                               QuantSpec accumulation, int chunk, boolean backward) {
         Map<String, QuantSites> byName = new HashMap<>();
         boolean first = true;
         for (QuantizationPlan.LayerPrecision lp : precisions) {
@@ -111,7 +117,7 @@ public final class SitePlan {
             QuantSites sites = new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e);
             if (!accumulation.isFloat() && (lp.kind() == LayerKind.CONV || lp.kind() == LayerKind.DENSE
                     || lp.kind() == LayerKind.OUTPUT)) {
-                sites = sites.withAccumulation(accumulation, chunk);
+                sites = sites.withAccumulation(accumulation, chunk, backward);
             }
             byName.put(lp.layer(), sites);
         }

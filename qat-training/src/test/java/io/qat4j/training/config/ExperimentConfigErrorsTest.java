@@ -444,6 +444,7 @@ class ExperimentConfigErrorsTest {
                     updates: wage(bits=8)
                     wage_scale: maybe
                     accumulation_chunk: 0
+                    accumulation_backward: true
                 training:
                   loss: hinge
                 """);
@@ -461,10 +462,11 @@ class ExperimentConfigErrorsTest {
                         + "for updates",
                 "quantization.fixed_point.wage_scale = maybe",
                 "quantization.fixed_point.accumulation_chunk = 0 is out of range",
+                "accumulation_backward needs an accumulation format (e.g. fp16)",
                 "training.loss = hinge", "cross_entropy, sse"}) {
             assertTrue(m.contains(expected), "expected '" + expected + "' in:\n" + m);
         }
-        assertEquals(9, e.problems().size(), m);
+        assertEquals(10, e.problems().size(), m);
     }
 
     @Test

@@ -37,6 +37,12 @@ final class AccumulationSupport {
         return z;
     }
 
+    /** The column sums of {@code m} [rows, cols] accumulated in the sites' format: {@code 1ᵀ · m}, shape [1, cols]. */
+    static INDArray columnSums(QuantSites sites, INDArray m) {
+        INDArray ones = org.nd4j.linalg.factory.Nd4j.ones(m.dataType(), 1, m.size(0));
+        return product(sites, ones, m, null, true);
+    }
+
     /**
      * The im2col matrix of an NCHW input, {@code [N·outH·outW, C·kH·kW]} in C order (rows: sample, output row,
      * output column; columns: channel, kernel row, kernel column), the layout of DL4J's own convolution (which the

@@ -1,12 +1,16 @@
 package io.qat4j.layers.nn.impl;
 
 import io.qat4j.layers.nn.QuantDense;
+import io.qat4j.layers.nn.QuantSites;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -49,7 +53,40 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         quantizeInput(true, mgr);
-        return rt.backprop(epsilon, mgr, gradientViews, W, B, e -> super.backpropGradient(e, mgr));
+        boolean accumulate = layerConf().getQuantSites().accumulateBackward();
+        return rt.backprop(epsilon, mgr, gradientViews, W, B,
+                e -> accumulate ? accumulatedBackprop(e, mgr) : super.backpropGradient(e, mgr));
+    }
+
+    /**
+     * DL4J's dense backward pass ({@code BaseLayer}) with the three products accumulated in the sites' format: the
+     * weight and bias gradients over the minibatch, the error handed back over the output units.
+     */
+    private Pair<Gradient, INDArray> accumulatedBackprop(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        assertInputSet(true);
+        QuantSites sites = layerConf().getQuantSites();
+        INDArray z = preOutput(true, mgr);
+        INDArray delta = layerConf().getActivationFn().backprop(z, epsilon.castTo(z.dataType())).getFirst();
+        if (maskArray != null) {
+            applyMask(delta);
+        }
+        Gradient ret = new DefaultGradient();
+        if (hasBias()) {
+            INDArray biasGrad = gradientViews.get(B);
+            biasGrad.assign(AccumulationSupport.columnSums(sites, delta).reshape(biasGrad.shape()));
+            ret.gradientForVariable().put(B, biasGrad);
+        }
+        INDArray w = getParamWithNoise(W, true, mgr);
+        INDArray weightGrad = gradientViews.get(W);
+        weightGrad.assign(AccumulationSupport.product(sites, input.castTo(delta.dataType()).transpose(), delta, null,
+                true));
+        ret.gradientForVariable().put(W, weightGrad);
+        INDArray epsNext;
+        try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.ACTIVATION_GRAD)) {
+            epsNext = AccumulationSupport.product(sites, delta, w.transpose(), null, true);
+        }
+        weightNoiseParams.clear();
+        return new Pair<>(ret, backpropDropOutIfPresent(epsNext));
     }
 
     @Override
