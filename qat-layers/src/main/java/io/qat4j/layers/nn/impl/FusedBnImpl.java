@@ -4,10 +4,6 @@ import io.qat4j.layers.fold.BatchNormFold;
 import io.qat4j.layers.nn.FusedBatchNorm;
 import io.qat4j.layers.nn.FusedBnParamInitializer;
 import io.qat4j.layers.nn.QuantLayer;
-import io.qat4j.layers.quant.Granularity;
-import io.qat4j.layers.quant.QuantContext;
-import io.qat4j.layers.quant.QuantSpec;
-import io.qat4j.layers.quant.Quantizers;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -71,7 +67,7 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
 
     protected FusedBnImpl(NeuralNetConfiguration conf, DataType dataType, int weightAxis) {
         super(conf, dataType);
-        this.rt = new SiteRuntime(((QuantLayer) conf.getLayer()).getQuantSites());
+        this.rt = new SiteRuntime(this, ((QuantLayer) conf.getLayer()).getQuantSites(), W, weightAxis, null);
         this.weightAxis = weightAxis;
     }
 
@@ -126,15 +122,7 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
      */
     public INDArray quantizedFoldedWeights() {
         INDArray wf = foldedWeights().weights();
-        QuantSpec spec = layerConf().getQuantSites().weights();
-        if (spec.isFloat()) {
-            return wf;
-        }
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            int axis = spec.granularity() == Granularity.TENSOR ? -1 : weightAxis;
-            return Quantizers.of(spec).forward(wf, new QuantContext(axis, null, null,
-                    SiteRuntime.seed(index, getIterationCount(), 3), false)).output();
-        }
+        return layerConf().getQuantSites().weights().isFloat() ? wf : rt.quantizeParam(W, wf, false);
     }
 
     @Override
@@ -163,7 +151,7 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, mgr);
-        INDArray x = rt.inputForCompute(input.castTo(dataType), params, training, index, getIterationCount(), mgr);
+        INDArray x = rt.inputForCompute(input.castTo(dataType), training, mgr);
         checkInput(x);
         boolean batchStats = training && !isBnFrozen();
         long n = layerConf().getNOut();
@@ -184,7 +172,7 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
         }
         boolean quantW = !layerConf().getQuantSites().weights().isFloat();
         INDArray wq = quantW
-                ? rt.quantizeParam(W, true, folded.weights(), weightAxis, training, index, getIterationCount())
+                ? rt.quantizeParam(W, folded.weights(), training)
                 : folded.weights();
 
         Pass p = new Pass();
@@ -230,7 +218,7 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
         }
         last = training ? p : null;
         y = mgr.leverageTo(ArrayType.ACTIVATIONS, y);
-        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+        return rt.quantizeOutput(y, training, mgr);
     }
 
     /** DL4J's update: {@code μ ← μ − (1−d)(μ − μ_B)}, {@code σ² ← σ² − (1−d)(σ² − σ²_B)}, μ_B including the bias. */
@@ -326,13 +314,13 @@ public abstract class FusedBnImpl<C extends org.deeplearning4j.nn.conf.layers.Ba
 
         dx = mgr.leverageTo(ArrayType.ACTIVATION_GRAD, dx);
         dx = rt.errorGradient(dx, mgr);
-        return new Pair<>(ret, backpropDropOutIfPresent(dx));
+        return new Pair<>(rt.withLearnedGradients(ret, gradientViews), backpropDropOutIfPresent(dx));
     }
 
     /** dL/dW_fold from dL/dW_q: the weight site's estimator (identity for a float site). */
     private INDArray foldedWeightGradient(INDArray dwq) {
         if (!layerConf().getQuantSites().weights().isFloat()) {
-            rt.paramGradient(W, true, dwq);
+            rt.paramGradient(W, dwq);
         }
         return dwq;
     }

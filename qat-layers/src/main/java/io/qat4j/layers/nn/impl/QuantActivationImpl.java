@@ -17,7 +17,7 @@ public class QuantActivationImpl extends BaseLayer<QuantActivation> {
 
     public QuantActivationImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-        this.rt = new SiteRuntime(((QuantActivation) conf.getLayer()).getQuantSites());
+        this.rt = new SiteRuntime(this, ((QuantActivation) conf.getLayer()).getQuantSites());
     }
 
     @Override
@@ -26,7 +26,7 @@ public class QuantActivationImpl extends BaseLayer<QuantActivation> {
         applyDropOutIfNecessary(training, mgr);
         INDArray z = mgr.dup(ArrayType.ACTIVATIONS, input, input.ordering());
         INDArray y = layerConf().getActivationFn().getActivation(z, training);
-        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+        return rt.quantizeOutput(y, training, mgr);
     }
 
     @Override

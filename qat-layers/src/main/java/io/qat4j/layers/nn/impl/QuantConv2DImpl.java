@@ -28,11 +28,11 @@ public class QuantConv2DImpl extends ConvolutionLayer {
 
     public QuantConv2DImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-        this.rt = new SiteRuntime(((QuantConv2D) conf.getLayer()).getQuantSites());
+        this.rt = new SiteRuntime(this, ((QuantConv2D) conf.getLayer()).getQuantSites(), W, WEIGHT_CHANNEL_AXIS, B);
     }
 
     private void quantizeInput(boolean training, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
+        input = rt.inputForCompute(input, training, mgr);
     }
 
     @Override
@@ -40,7 +40,7 @@ public class QuantConv2DImpl extends ConvolutionLayer {
         assertInputSet(false);
         quantizeInput(training, mgr);
         INDArray y = super.activate(training, mgr);
-        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+        return rt.quantizeOutput(y, training, mgr);
     }
 
     /**
@@ -135,13 +135,12 @@ public class QuantConv2DImpl extends ConvolutionLayer {
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         quantizeInput(true, mgr);
         boolean accumulate = ((QuantConv2D) layerConf()).getQuantSites().accumulateBackward();
-        return rt.backprop(epsilon, mgr, gradientViews, W, B,
+        return rt.backprop(epsilon, mgr, gradientViews,
                 e -> accumulate ? accumulatedBackprop(e, mgr) : super.backpropGradient(e, mgr));
     }
 
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
-        return rt.param(param, W, B, getParam(param), WEIGHT_CHANNEL_AXIS, training, weightNoiseParams, index, getIterationCount(),
-                params, () -> super.getParamWithNoise(param, training, mgr));
+        return rt.param(param, training, weightNoiseParams, () -> super.getParamWithNoise(param, training, mgr));
     }
 }

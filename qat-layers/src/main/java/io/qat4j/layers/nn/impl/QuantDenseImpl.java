@@ -24,11 +24,11 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
 
     public QuantDenseImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-        this.rt = new SiteRuntime(((QuantDense) conf.getLayer()).getQuantSites());
+        this.rt = new SiteRuntime(this, ((QuantDense) conf.getLayer()).getQuantSites(), W, 1, B);
     }
 
     private void quantizeInput(boolean training, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
+        input = rt.inputForCompute(input, training, mgr);
     }
 
     @Override
@@ -36,7 +36,7 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
         assertInputSet(false);
         quantizeInput(training, mgr);
         INDArray y = super.activate(training, mgr);
-        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+        return rt.quantizeOutput(y, training, mgr);
     }
 
     @Override
@@ -54,7 +54,7 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         quantizeInput(true, mgr);
         boolean accumulate = layerConf().getQuantSites().accumulateBackward();
-        return rt.backprop(epsilon, mgr, gradientViews, W, B,
+        return rt.backprop(epsilon, mgr, gradientViews,
                 e -> accumulate ? accumulatedBackprop(e, mgr) : super.backpropGradient(e, mgr));
     }
 
@@ -91,8 +91,7 @@ public class QuantDenseImpl extends BaseLayer<QuantDense> {
 
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
-        return rt.param(param, W, B, getParam(param), 1, training, weightNoiseParams, index, getIterationCount(),
-                params, () -> super.getParamWithNoise(param, training, mgr));
+        return rt.param(param, training, weightNoiseParams, () -> super.getParamWithNoise(param, training, mgr));
     }
 
     @Override

@@ -21,11 +21,12 @@ public class QuantDepthwiseConv2DImpl extends DepthwiseConvolution2DLayer {
 
     public QuantDepthwiseConv2DImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-        this.rt = new SiteRuntime(((QuantDepthwiseConv2D) conf.getLayer()).getQuantSites());
+        this.rt = new SiteRuntime(this, ((QuantDepthwiseConv2D) conf.getLayer()).getQuantSites(), W, WEIGHT_CHANNEL_AXIS,
+                B);
     }
 
     private void quantizeInput(boolean training, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
+        input = rt.inputForCompute(input, training, mgr);
     }
 
     @Override
@@ -33,18 +34,17 @@ public class QuantDepthwiseConv2DImpl extends DepthwiseConvolution2DLayer {
         assertInputSet(false);
         quantizeInput(training, mgr);
         INDArray y = super.activate(training, mgr);
-        return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+        return rt.quantizeOutput(y, training, mgr);
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         quantizeInput(true, mgr);
-        return rt.backprop(epsilon, mgr, gradientViews, W, B, e -> super.backpropGradient(e, mgr));
+        return rt.backprop(epsilon, mgr, gradientViews, e -> super.backpropGradient(e, mgr));
     }
 
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
-        return rt.param(param, W, B, getParam(param), WEIGHT_CHANNEL_AXIS, training, weightNoiseParams, index, getIterationCount(),
-                params, () -> super.getParamWithNoise(param, training, mgr));
+        return rt.param(param, training, weightNoiseParams, () -> super.getParamWithNoise(param, training, mgr));
     }
 }

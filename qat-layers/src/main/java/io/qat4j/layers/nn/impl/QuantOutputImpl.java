@@ -24,12 +24,12 @@ public class QuantOutputImpl extends BaseOutputLayer<QuantOutput> {
 
     public QuantOutputImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-        this.rt = new SiteRuntime(((QuantOutput) conf.getLayer()).getQuantSites());
+        this.rt = new SiteRuntime(this, ((QuantOutput) conf.getLayer()).getQuantSites(), W, 1, B);
     }
 
     @Override
     protected INDArray preOutput(boolean training, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, training, index, getIterationCount(), mgr);
+        input = rt.inputForCompute(input, training, mgr);
         if (!layerConf().getQuantSites().accumulation().isFloat()) {
             applyDropOutIfNecessary(training, mgr);
             return AccumulationSupport.preOutput(layerConf().getQuantSites(), input, getParamWithNoise(W, training, mgr),
@@ -40,14 +40,13 @@ public class QuantOutputImpl extends BaseOutputLayer<QuantOutput> {
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
-        input = rt.inputForCompute(input, params, true, index, getIterationCount(), mgr);
-        return rt.backprop(epsilon, mgr, gradientViews, W, B, e -> super.backpropGradient(e, mgr));
+        input = rt.inputForCompute(input, true, mgr);
+        return rt.backprop(epsilon, mgr, gradientViews, e -> super.backpropGradient(e, mgr));
     }
 
     @Override
     protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr mgr) {
-        return rt.param(param, W, B, getParam(param), 1, training, weightNoiseParams, index, getIterationCount(),
-                params, () -> super.getParamWithNoise(param, training, mgr));
+        return rt.param(param, training, weightNoiseParams, () -> super.getParamWithNoise(param, training, mgr));
     }
 
     @Override
