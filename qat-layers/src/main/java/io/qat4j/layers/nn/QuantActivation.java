@@ -57,21 +57,30 @@ public class QuantActivation extends FeedForwardLayer implements QuantLayer {
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
-        QuantLayerSupport.requireSites(quantSites, "QuantActivation");
-        this.quantSites = quantSites;
+        this.quantSites = QuantLayerSupport.requireSites(quantSites, "QuantActivation");
     }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantActivationImpl(conf, dataType), conf, initializer(), listeners,
-                layerIndex, paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(EmptyParamInitializer.getInstance());
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return EmptyParamInitializer.getInstance();
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantActivationImpl(conf, dataType);
     }
 
     @Override
@@ -119,6 +128,11 @@ public class QuantActivation extends FeedForwardLayer implements QuantLayer {
     @Override
     public int hashCode() {
         return Objects.hash(super.hashCode(), quantSites);
+    }
+
+    @Override
+    public String toString() {
+        return QuantLayerSupport.describe(this, null);
     }
 
     /** Builder in DL4J style; {@link #quant(String)} sets the activation spec. */

@@ -50,21 +50,30 @@ public class QuantConv2D extends ConvolutionLayer implements QuantLayer {
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
-        QuantLayerSupport.requireSites(quantSites, "QuantConv2D");
-        this.quantSites = quantSites;
+        this.quantSites = QuantLayerSupport.requireSites(quantSites, "QuantConv2D");
     }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantConv2DImpl(conf, dataType), conf, initializer(), listeners, layerIndex,
-                paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(ConvolutionParamInitializer.getInstance());
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return ConvolutionParamInitializer.getInstance();
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantConv2DImpl(conf, dataType);
     }
 
     @Override
@@ -94,7 +103,7 @@ public class QuantConv2D extends ConvolutionLayer implements QuantLayer {
 
     @Override
     public String toString() {
-        return "QuantConv2D(" + getLayerName() + ", nIn=" + nIn + ", nOut=" + nOut + ", " + quantSites + ")";
+        return QuantLayerSupport.describe(this, null);
     }
 
     /** Builder in DL4J style; see {@link QuantSitesBuilder} for the quantization setters. */
@@ -121,8 +130,7 @@ public class QuantConv2D extends ConvolutionLayer implements QuantLayer {
 
         @Override
         public Builder quant(QuantSites sites) {
-            QuantLayerSupport.requireSites(sites, "QuantConv2D");
-            this.sites = sites;
+            this.sites = QuantLayerSupport.requireSites(sites, "QuantConv2D");
             return this;
         }
 

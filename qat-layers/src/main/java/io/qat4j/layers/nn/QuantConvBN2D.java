@@ -11,9 +11,10 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.regularization.Regularization;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -73,10 +74,7 @@ public class QuantConvBN2D extends ConvolutionLayer implements QuantLayer, Fused
     private static final long serialVersionUID = 1L;
 
     private QuantSites quantSites = QuantSites.none();
-    private double decay = DEFAULT_DECAY;
-    private double eps = DEFAULT_EPS;
-    private int freezeBnAfter;
-    private boolean bnFrozen;
+    private BnSettings bn = BnSettings.DEFAULTS;
 
     /** For JSON deserialization. */
     public QuantConvBN2D() {
@@ -85,10 +83,7 @@ public class QuantConvBN2D extends ConvolutionLayer implements QuantLayer, Fused
     private QuantConvBN2D(Builder b) {
         super(b);
         this.quantSites = b.sites;
-        this.decay = b.decay;
-        this.eps = b.eps;
-        this.freezeBnAfter = b.freezeBnAfter;
-        this.bnFrozen = b.bnFrozen;
+        this.bn = b.bn;
     }
 
     @Override
@@ -96,67 +91,50 @@ public class QuantConvBN2D extends ConvolutionLayer implements QuantLayer, Fused
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
-        FusedBatchNorm.validate("QuantConvBN2D", decay, eps, freezeBnAfter, quantSites);
-        this.quantSites = quantSites;
+        this.quantSites = FusedBatchNorm.validate("QuantConvBN2D", quantSites);
     }
 
     @Override
-    public double getDecay() {
-        return decay;
-    }
-
-    public void setDecay(double decay) {
-        FusedBatchNorm.validate("QuantConvBN2D", decay, eps, freezeBnAfter, quantSites);
-        this.decay = decay;
+    public BnSettings getBn() {
+        return bn;
     }
 
     @Override
-    public double getEps() {
-        return eps;
-    }
-
-    public void setEps(double eps) {
-        FusedBatchNorm.validate("QuantConvBN2D", decay, eps, freezeBnAfter, quantSites);
-        this.eps = eps;
-    }
-
-    @Override
-    public int getFreezeBnAfter() {
-        return freezeBnAfter;
-    }
-
-    public void setFreezeBnAfter(int freezeBnAfter) {
-        FusedBatchNorm.validate("QuantConvBN2D", decay, eps, freezeBnAfter, quantSites);
-        this.freezeBnAfter = freezeBnAfter;
-    }
-
-    @Override
-    public boolean isBnFrozen() {
-        return bnFrozen;
-    }
-
-    @Override
-    public void setBnFrozen(boolean bnFrozen) {
-        this.bnFrozen = bnFrozen;
+    public void setBn(BnSettings bn) {
+        this.bn = java.util.Objects.requireNonNull(bn, "bn");
     }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantConvBN2DImpl(conf, dataType), conf, initializer(), listeners, layerIndex,
-                paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(new FusedBnParamInitializer(ConvolutionParamInitializer.getInstance()));
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return new FusedBnParamInitializer(ConvolutionParamInitializer.getInstance());
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantConvBN2DImpl(conf, dataType);
     }
 
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
-        return FusedBnParamInitializer.isStatisticsKey(paramName) ? new NoOp()
-                : QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
+        return QuantLayerSupport.updaterFor(this, paramName, super.getUpdaterByParam(paramName));
+    }
+
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return QuantLayerSupport.regularizationFor(this, paramName, super.getRegularizationByParam(paramName));
     }
 
     @Override
@@ -166,29 +144,24 @@ public class QuantConvBN2D extends ConvolutionLayer implements QuantLayer, Fused
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QuantConvBN2D q && super.equals(o) && quantSites.equals(q.quantSites)
-                && Double.compare(decay, q.decay) == 0 && Double.compare(eps, q.eps) == 0
-                && freezeBnAfter == q.freezeBnAfter && bnFrozen == q.bnFrozen;
+        return o instanceof QuantConvBN2D q && super.equals(o) && quantSites.equals(q.quantSites) && bn.equals(q.bn);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), quantSites, decay, eps, freezeBnAfter, bnFrozen);
+        return Objects.hash(super.hashCode(), quantSites, bn);
     }
 
     @Override
     public String toString() {
-        return "QuantConvBN2D(" + getLayerName() + ", nIn=" + nIn + ", nOut=" + nOut + ", " + quantSites + ", decay="
-                + decay + ", eps=" + eps + ", freezeBnAfter=" + freezeBnAfter + ", bnFrozen=" + bnFrozen + ")";
+        return QuantLayerSupport.describe(this, bn.toString());
     }
 
     /** Builder in DL4J style; see {@link QuantSitesBuilder} for the quantization setters. */
-    public static class Builder extends ConvolutionLayer.BaseConvBuilder<Builder> implements QuantSitesBuilder<Builder> {
+    public static class Builder extends ConvolutionLayer.BaseConvBuilder<Builder> implements QuantSitesBuilder<Builder>,
+            FusedBatchNorm.Builder<Builder> {
         private QuantSites sites = QuantSites.none();
-        private double decay = DEFAULT_DECAY;
-        private double eps = DEFAULT_EPS;
-        private int freezeBnAfter;
-        private boolean bnFrozen;
+        private BnSettings bn = BnSettings.DEFAULTS;
 
         public Builder(int... kernelSize) {
             super(kernelSize);
@@ -217,32 +190,18 @@ public class QuantConvBN2D extends ConvolutionLayer implements QuantLayer, Fused
 
         @Override
         public Builder quant(QuantSites sites) {
-            QuantLayerSupport.requireSites(sites, "QuantConvBN2D");
-            this.sites = sites;
+            this.sites = QuantLayerSupport.requireSites(sites, "QuantConvBN2D");
             return this;
         }
 
-        /** Running-statistics decay, in [0, 1); default 0.9 (DL4J's). */
-        public Builder decay(double decay) {
-            this.decay = decay;
-            return this;
+        @Override
+        public BnSettings bn() {
+            return bn;
         }
 
-        /** Epsilon added to the variance, &gt; 0; default 1e-5 (DL4J's). */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        /** Freeze the statistics from this training iteration on; 0 (default) = never by iteration count. */
-        public Builder freezeBnAfter(int iterations) {
-            this.freezeBnAfter = iterations;
-            return this;
-        }
-
-        /** Start with frozen statistics (e.g. to fine-tune a network whose statistics are trained). */
-        public Builder bnFrozen(boolean frozen) {
-            this.bnFrozen = frozen;
+        @Override
+        public Builder bn(BnSettings bn) {
+            this.bn = java.util.Objects.requireNonNull(bn, "bn");
             return this;
         }
 
@@ -251,7 +210,7 @@ public class QuantConvBN2D extends ConvolutionLayer implements QuantLayer, Fused
         public QuantConvBN2D build() {
             org.deeplearning4j.util.ConvolutionUtils.validateConvolutionModePadding(convolutionMode, padding);
             org.deeplearning4j.util.ConvolutionUtils.validateCnnKernelStridePadding(kernelSize, stride, padding);
-            FusedBatchNorm.validate("QuantConvBN2D", decay, eps, freezeBnAfter, sites);
+            FusedBatchNorm.validate("QuantConvBN2D", sites);
             return new QuantConvBN2D(this);
         }
     }

@@ -59,9 +59,9 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
-        QuantLayerSupport.requireSites(quantSites, "QuantDense");
-        this.quantSites = quantSites;
+        this.quantSites = QuantLayerSupport.requireSites(quantSites, "QuantDense");
     }
 
     public boolean hasBias() {
@@ -75,13 +75,22 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantDenseImpl(conf, dataType), conf, initializer(), listeners, layerIndex,
-                paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(DenseParams.INSTANCE);
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return DenseParams.INSTANCE;
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantDenseImpl(conf, dataType);
     }
 
     @Override
@@ -118,7 +127,7 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
 
     @Override
     public String toString() {
-        return "QuantDense(" + getLayerName() + ", nIn=" + nIn + ", nOut=" + nOut + ", " + quantSites + ")";
+        return QuantLayerSupport.describe(this, null);
     }
 
     /** DL4J's dense parameters (W {@code [nIn, nOut]}, then b), honouring {@link #hasBias()}. */
@@ -148,8 +157,7 @@ public class QuantDense extends FeedForwardLayer implements QuantLayer {
 
         @Override
         public Builder quant(QuantSites sites) {
-            QuantLayerSupport.requireSites(sites, "QuantDense");
-            this.sites = sites;
+            this.sites = QuantLayerSupport.requireSites(sites, "QuantDense");
             return this;
         }
 

@@ -14,10 +14,11 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.regularization.Regularization;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -43,10 +44,7 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
     @JsonProperty("hasBias")
     private boolean hasBias;
     private QuantSites quantSites = QuantSites.none();
-    private double decay = DEFAULT_DECAY;
-    private double eps = DEFAULT_EPS;
-    private int freezeBnAfter;
-    private boolean bnFrozen;
+    private BnSettings bn = BnSettings.DEFAULTS;
 
     /** For JSON deserialization. */
     public QuantDenseBN() {
@@ -56,10 +54,7 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
         super(b);
         this.hasBias = b.hasBias;
         this.quantSites = b.sites;
-        this.decay = b.decay;
-        this.eps = b.eps;
-        this.freezeBnAfter = b.freezeBnAfter;
-        this.bnFrozen = b.bnFrozen;
+        this.bn = b.bn;
         initializeConstraints(b);
     }
 
@@ -68,9 +63,9 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
-        FusedBatchNorm.validate("QuantDenseBN", decay, eps, freezeBnAfter, quantSites);
-        this.quantSites = quantSites;
+        this.quantSites = FusedBatchNorm.validate("QuantDenseBN", quantSites);
     }
 
     public boolean hasBias() {
@@ -82,61 +77,44 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
     }
 
     @Override
-    public double getDecay() {
-        return decay;
-    }
-
-    public void setDecay(double decay) {
-        FusedBatchNorm.validate("QuantDenseBN", decay, eps, freezeBnAfter, quantSites);
-        this.decay = decay;
+    public BnSettings getBn() {
+        return bn;
     }
 
     @Override
-    public double getEps() {
-        return eps;
-    }
-
-    public void setEps(double eps) {
-        FusedBatchNorm.validate("QuantDenseBN", decay, eps, freezeBnAfter, quantSites);
-        this.eps = eps;
-    }
-
-    @Override
-    public int getFreezeBnAfter() {
-        return freezeBnAfter;
-    }
-
-    public void setFreezeBnAfter(int freezeBnAfter) {
-        FusedBatchNorm.validate("QuantDenseBN", decay, eps, freezeBnAfter, quantSites);
-        this.freezeBnAfter = freezeBnAfter;
-    }
-
-    @Override
-    public boolean isBnFrozen() {
-        return bnFrozen;
-    }
-
-    @Override
-    public void setBnFrozen(boolean bnFrozen) {
-        this.bnFrozen = bnFrozen;
+    public void setBn(BnSettings bn) {
+        this.bn = java.util.Objects.requireNonNull(bn, "bn");
     }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantDenseBNImpl(conf, dataType), conf, initializer(), listeners, layerIndex,
-                paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(new FusedBnParamInitializer(DenseParams.INSTANCE));
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return new FusedBnParamInitializer(DenseParams.INSTANCE);
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantDenseBNImpl(conf, dataType);
     }
 
     @Override
     public IUpdater getUpdaterByParam(String paramName) {
-        return FusedBnParamInitializer.isStatisticsKey(paramName) ? new NoOp()
-                : QuantLayerSupport.updaterFor(paramName, super.getUpdaterByParam(paramName));
+        return QuantLayerSupport.updaterFor(this, paramName, super.getUpdaterByParam(paramName));
+    }
+
+    @Override
+    public List<Regularization> getRegularizationByParam(String paramName) {
+        return QuantLayerSupport.regularizationFor(this, paramName, super.getRegularizationByParam(paramName));
     }
 
     @Override
@@ -153,20 +131,17 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QuantDenseBN q && super.equals(o) && hasBias == q.hasBias && quantSites.equals(q.quantSites)
-                && Double.compare(decay, q.decay) == 0 && Double.compare(eps, q.eps) == 0
-                && freezeBnAfter == q.freezeBnAfter && bnFrozen == q.bnFrozen;
+        return o instanceof QuantDenseBN q && super.equals(o) && hasBias == q.hasBias && quantSites.equals(q.quantSites) && bn.equals(q.bn);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), hasBias, quantSites, decay, eps, freezeBnAfter, bnFrozen);
+        return Objects.hash(super.hashCode(), hasBias, quantSites, bn);
     }
 
     @Override
     public String toString() {
-        return "QuantDenseBN(" + getLayerName() + ", nIn=" + nIn + ", nOut=" + nOut + ", " + quantSites + ", decay="
-                + decay + ", eps=" + eps + ", freezeBnAfter=" + freezeBnAfter + ", bnFrozen=" + bnFrozen + ")";
+        return QuantLayerSupport.describe(this, bn.toString());
     }
 
     /** DL4J's dense parameters (W {@code [nIn, nOut]}, then b), honouring {@link #hasBias()}. */
@@ -180,13 +155,11 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
     }
 
     /** Builder in DL4J style; see {@link QuantSitesBuilder} for the quantization setters. */
-    public static class Builder extends FeedForwardLayer.Builder<Builder> implements QuantSitesBuilder<Builder> {
+    public static class Builder extends FeedForwardLayer.Builder<Builder> implements QuantSitesBuilder<Builder>,
+            FusedBatchNorm.Builder<Builder> {
         private boolean hasBias;
         private QuantSites sites = QuantSites.none();
-        private double decay = DEFAULT_DECAY;
-        private double eps = DEFAULT_EPS;
-        private int freezeBnAfter;
-        private boolean bnFrozen;
+        private BnSettings bn = BnSettings.DEFAULTS;
 
         public Builder() {
             this.activationFn = new ActivationIdentity();
@@ -205,39 +178,25 @@ public class QuantDenseBN extends FeedForwardLayer implements QuantLayer, FusedB
 
         @Override
         public Builder quant(QuantSites sites) {
-            QuantLayerSupport.requireSites(sites, "QuantDenseBN");
-            this.sites = sites;
+            this.sites = QuantLayerSupport.requireSites(sites, "QuantDenseBN");
             return this;
         }
 
-        /** Running-statistics decay, in [0, 1); default 0.9 (DL4J's). */
-        public Builder decay(double decay) {
-            this.decay = decay;
-            return this;
+        @Override
+        public BnSettings bn() {
+            return bn;
         }
 
-        /** Epsilon added to the variance, &gt; 0; default 1e-5 (DL4J's). */
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        /** Freeze the statistics from this training iteration on; 0 (default) = never by iteration count. */
-        public Builder freezeBnAfter(int iterations) {
-            this.freezeBnAfter = iterations;
-            return this;
-        }
-
-        /** Start with frozen statistics (e.g. to fine-tune a network whose statistics are trained). */
-        public Builder bnFrozen(boolean frozen) {
-            this.bnFrozen = frozen;
+        @Override
+        public Builder bn(BnSettings bn) {
+            this.bn = java.util.Objects.requireNonNull(bn, "bn");
             return this;
         }
 
         @Override
         @SuppressWarnings("unchecked")
         public QuantDenseBN build() {
-            FusedBatchNorm.validate("QuantDenseBN", decay, eps, freezeBnAfter, sites);
+            FusedBatchNorm.validate("QuantDenseBN", sites);
             return new QuantDenseBN(this);
         }
     }

@@ -50,21 +50,30 @@ public class QuantDepthwiseConv2D extends DepthwiseConvolution2D implements Quan
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
-        QuantLayerSupport.requireSites(quantSites, "QuantDepthwiseConv2D");
-        this.quantSites = quantSites;
+        this.quantSites = QuantLayerSupport.requireSites(quantSites, "QuantDepthwiseConv2D");
     }
 
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantDepthwiseConv2DImpl(conf, dataType), conf, initializer(), listeners,
-                layerIndex, paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(DepthwiseConvolutionParamInitializer.getInstance());
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return DepthwiseConvolutionParamInitializer.getInstance();
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantDepthwiseConv2DImpl(conf, dataType);
     }
 
     @Override
@@ -98,8 +107,13 @@ public class QuantDepthwiseConv2D extends DepthwiseConvolution2D implements Quan
         return Objects.hash(super.hashCode(), quantSites);
     }
 
+    @Override
+    public String toString() {
+        return QuantLayerSupport.describe(this, null);
+    }
+
     /** DL4J's depth-wise builder plus the quantization setters (call those first). */
-    public static class Builder extends DepthwiseConvolution2D.Builder {
+    public static class Builder extends DepthwiseConvolution2D.Builder implements QuantSitesBuilder<Builder> {
         private QuantSites sites = QuantSites.none();
 
         public Builder(int... kernelSize) {
@@ -110,26 +124,15 @@ public class QuantDepthwiseConv2D extends DepthwiseConvolution2D implements Quan
             super();
         }
 
+        @Override
+        public QuantSites currentSites() {
+            return sites;
+        }
+
+        @Override
         public Builder quant(QuantSites sites) {
-            QuantLayerSupport.requireSites(sites, "QuantDepthwiseConv2D");
-            this.sites = sites;
+            this.sites = QuantLayerSupport.requireSites(sites, "QuantDepthwiseConv2D");
             return this;
-        }
-
-        public Builder inputQuant(String spec) {
-            return quant(sites.withInput(io.qat4j.layers.quant.QuantSpec.parse(spec)));
-        }
-
-        public Builder weightQuant(String spec) {
-            return quant(sites.withWeights(io.qat4j.layers.quant.QuantSpec.parse(spec)));
-        }
-
-        public Builder biasQuant(String spec) {
-            return quant(sites.withBias(io.qat4j.layers.quant.QuantSpec.parse(spec)));
-        }
-
-        public Builder outputQuant(String spec) {
-            return quant(sites.withOutput(io.qat4j.layers.quant.QuantSpec.parse(spec)));
         }
 
         @Override

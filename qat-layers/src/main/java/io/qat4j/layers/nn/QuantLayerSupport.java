@@ -1,12 +1,13 @@
 package io.qat4j.layers.nn;
 
+import io.qat4j.layers.quant.QuantKind;
+import io.qat4j.layers.quant.QuantSpec;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import io.qat4j.layers.quant.QuantKind;
-import io.qat4j.layers.quant.QuantSpec;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.learning.regularization.L2Regularization;
@@ -18,9 +19,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** What every quantized layer configuration does the same way: instantiation and state parameters. */
-final class QuantLayerSupport {
+/**
+ * What every quantized layer configuration does the same way, written once: instantiation, the
+ * parameter initializer, and the updater and regularization of each parameter. The configurations'
+ * DL4J overrides are one-line calls to these (see {@link QuantLayer}).
+ *
+ * <p>Parameters fall in three groups:
+ * <ul>
+ *   <li>state, never trained: observer ranges ({@code qin}, {@code qout}) and the running statistics of
+ *       layers with folded batch normalization — a no-op updater and no regularization;</li>
+ *   <li>a learned quantizer's parameters — the layer's updater with its learning rate times the spec's
+ *       {@code lr_scale}, and no weight decay except PACT's own L2 on alpha ({@code l2});</li>
+ *   <li>everything else (weights, biases, γ, β) — what DL4J's base class gives it.</li>
+ * </ul>
+ */
+public final class QuantLayerSupport {
     private QuantLayerSupport() {
+    }
+
+    /** DL4J's {@code instantiate}: a new implementation wired to its configuration and parameter views. */
+    public static <C extends org.deeplearning4j.nn.conf.layers.Layer & QuantLayer> Layer instantiate(
+            C layer, NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
+            INDArray paramsView, boolean initializeParams, DataType dataType) {
+        return wire(layer.newImpl(conf, dataType), conf, initializer(layer), listeners, layerIndex, paramsView,
+                initializeParams);
     }
 
     /** Wires an implementation to its configuration and parameters (DL4J's usual instantiate steps). */
@@ -36,18 +58,24 @@ final class QuantLayerSupport {
         return impl;
     }
 
-    /** Observer state is never trained: it gets a no-op updater. */
-    static IUpdater updaterFor(String param, IUpdater normal) {
-        return QuantParamInitializer.isStateKey(param) ? new NoOp() : normal;
+    /** The float twin's parameters, then observer state, then learned quantizer parameters. */
+    public static ParamInitializer initializer(QuantLayer layer) {
+        return new QuantParamInitializer(layer.floatInitializer());
+    }
+
+    /** Whether a parameter is state (observer ranges, running statistics): never trained. */
+    public static boolean isState(org.deeplearning4j.nn.conf.layers.Layer layer, String param) {
+        return QuantParamInitializer.isStateKey(param)
+                || (layer instanceof FusedBatchNorm && FusedBnParamInitializer.isStatisticsKey(param));
     }
 
     /**
-     * The updater of a parameter of a quantized layer: no-op for observer state; for a learned
-     * quantizer's parameter the layer's updater with its learning rate times the spec's {@code lr_scale}
-     * (the very same updater when the factor is 1); the layer's updater for everything else.
+     * The updater of a parameter: no-op for state; for a learned quantizer's parameter the layer's
+     * updater with its learning rate times the spec's {@code lr_scale} (the very same updater when the
+     * factor is 1); {@code normal} (DL4J's choice) for everything else.
      */
-    static IUpdater updaterFor(org.deeplearning4j.nn.conf.layers.Layer layer, String param, IUpdater normal) {
-        if (QuantParamInitializer.isStateKey(param)) {
+    public static IUpdater updaterFor(org.deeplearning4j.nn.conf.layers.Layer layer, String param, IUpdater normal) {
+        if (isState(layer, param)) {
             return new NoOp();
         }
         QuantSpec spec = QuantParamInitializer.learnedSpec(layer, param);
@@ -55,12 +83,15 @@ final class QuantLayerSupport {
     }
 
     /**
-     * The regularization of a parameter of a quantized layer: a learned quantizer's parameters get
-     * none (not the layer's weight decay), except PACT's alpha, which gets DL4J's L2 regularization
-     * (lambda/2) alpha^2 with the spec's {@code l2} as lambda.
+     * The regularization of a parameter: none for state; for a learned quantizer's parameters none (not
+     * the layer's weight decay), except PACT's alpha, which gets DL4J's L2 regularization
+     * (lambda/2) alpha^2 with the spec's {@code l2} as lambda; {@code normal} for everything else.
      */
-    static List<Regularization> regularizationFor(org.deeplearning4j.nn.conf.layers.Layer layer, String param,
-                                                  List<Regularization> normal) {
+    public static List<Regularization> regularizationFor(org.deeplearning4j.nn.conf.layers.Layer layer, String param,
+                                                         List<Regularization> normal) {
+        if (isState(layer, param)) {
+            return List.of();
+        }
         QuantSpec spec = QuantParamInitializer.learnedSpec(layer, param);
         if (spec == null) {
             return normal;
@@ -123,9 +154,18 @@ final class QuantLayerSupport {
         }
     }
 
-    static void requireSites(QuantSites sites, String layer) {
+    /** Rejects null sites, naming the layer. */
+    static QuantSites requireSites(QuantSites sites, String layer) {
         if (sites == null) {
             throw new IllegalArgumentException(layer + ": quantization sites must not be null (use QuantSites.none())");
         }
+        return sites;
+    }
+
+    /** {@code Kind(name, nIn=.., nOut=.., sites[, extra])}: the toString of every quantized layer. */
+    static String describe(org.deeplearning4j.nn.conf.layers.Layer layer, String extra) {
+        QuantLayer q = (QuantLayer) layer;
+        return layer.getClass().getSimpleName() + "(" + layer.getLayerName() + ", nIn=" + q.getNIn() + ", nOut="
+                + q.getNOut() + ", " + q.getQuantSites() + (extra == null || extra.isEmpty() ? "" : ", " + extra) + ")";
     }
 }

@@ -51,6 +51,7 @@ public class QuantOutput extends BaseOutputLayer implements QuantLayer {
         return quantSites;
     }
 
+    @Override
     public void setQuantSites(QuantSites quantSites) {
         QuantLayerSupport.requireSites(quantSites, "QuantOutput");
         if (!quantSites.output().isFloat()) {
@@ -63,13 +64,22 @@ public class QuantOutput extends BaseOutputLayer implements QuantLayer {
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
                              INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QuantLayerSupport.wire(new QuantOutputImpl(conf, dataType), conf, initializer(), listeners, layerIndex,
-                paramsView, initializeParams);
+        return QuantLayerSupport.instantiate(this, conf, listeners, layerIndex, paramsView, initializeParams, dataType);
     }
 
     @Override
     public ParamInitializer initializer() {
-        return new QuantParamInitializer(DefaultParamInitializer.getInstance());
+        return QuantLayerSupport.initializer(this);
+    }
+
+    @Override
+    public ParamInitializer floatInitializer() {
+        return DefaultParamInitializer.getInstance();
+    }
+
+    @Override
+    public Layer newImpl(NeuralNetConfiguration conf, DataType dataType) {
+        return new QuantOutputImpl(conf, dataType);
     }
 
     @Override
@@ -90,6 +100,11 @@ public class QuantOutput extends BaseOutputLayer implements QuantLayer {
     @Override
     public int hashCode() {
         return Objects.hash(super.hashCode(), quantSites);
+    }
+
+    @Override
+    public String toString() {
+        return QuantLayerSupport.describe(this, null);
     }
 
     /** Builder in DL4J style (softmax by default); see {@link QuantSitesBuilder} for the quantization setters. */
@@ -117,8 +132,7 @@ public class QuantOutput extends BaseOutputLayer implements QuantLayer {
 
         @Override
         public Builder quant(QuantSites sites) {
-            QuantLayerSupport.requireSites(sites, "QuantOutput");
-            this.sites = sites;
+            this.sites = QuantLayerSupport.requireSites(sites, "QuantOutput");
             return this;
         }
 
