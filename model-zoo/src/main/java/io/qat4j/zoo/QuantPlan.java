@@ -22,6 +22,15 @@ public interface QuantPlan {
     /** The sites of the layer named {@code layerName}. */
     QuantSites sites(String layerName, LayerKind kind);
 
+    /**
+     * The sites of the layer named {@code layerName}, whose quantized activation is non-negative (after ReLU)
+     * when {@code nonNegative}: bit-width precisions then mean unsigned codes, others signed. The graph models
+     * ask this way, since a residual network has both kinds; plans that ignore it answer {@link #sites}.
+     */
+    default QuantSites sites(String layerName, LayerKind kind, boolean nonNegative) {
+        return sites(layerName, kind);
+    }
+
     /** Every layer float. */
     static QuantPlan none() {
         return (name, kind) -> QuantSites.none();

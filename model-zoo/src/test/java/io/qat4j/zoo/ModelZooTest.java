@@ -23,9 +23,7 @@ class ModelZooTest {
     private static final NetSettings SETTINGS = new NetSettings(7, new Adam(1e-3), 0);
 
     private static MultiLayerNetwork net(String name, Object options, InputSpec in) {
-        MultiLayerNetwork n = new MultiLayerNetwork(ModelZoo.build(name, options, in, SETTINGS));
-        n.init();
-        return n;
+        return ((NetConf.Stack) ModelZoo.build(name, options, in, SETTINGS)).init();
     }
 
     private static List<String> names(MultiLayerNetwork n) {
@@ -138,7 +136,7 @@ class ModelZooTest {
                 ? io.qat4j.layers.nn.QuantSites.of("float", "int(bits=4, axis=channel)", "float", "uint4")
                 : io.qat4j.layers.nn.QuantSites.none();
         Mlp.Options o = new Mlp.Options(List.of(64, 32), Normalization.STANDARD, 0, Activations.RELU, BnFolding.folded(0));
-        MultiLayerNetwork n = new MultiLayerNetwork(ModelZoo.build("mlp", o, MNIST, SETTINGS, plan));
+        MultiLayerNetwork n = ((NetConf.Stack) ModelZoo.build("mlp", o, MNIST, SETTINGS, plan)).init();
         n.init();
         assertEquals(List.of("fc1", "fc1_act", "fc2", "fc2_act", "output"), names(n));
         var fc1 = (io.qat4j.layers.nn.QuantDenseBN) n.getLayer(0).conf().getLayer();

@@ -2,6 +2,7 @@ package io.qat4j.layers.train;
 
 import io.qat4j.layers.nn.QuantLayer;
 import io.qat4j.layers.quant.QuantSpec;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -98,8 +99,46 @@ public final class FixedPointTraining {
      */
     public static MultiLayerConfiguration apply(MultiLayerConfiguration conf, Function<String, GradientSpec> gradients,
                                                 Options o) {
+        apply(indexedLayers(conf), gradients, o);
+        return conf;
+    }
+
+    /** {@link #apply(MultiLayerConfiguration, Function, Options)} for a graph. */
+    public static ComputationGraphConfiguration apply(ComputationGraphConfiguration conf,
+                                                      Function<String, GradientSpec> gradients, Options o) {
+        apply(indexedLayers(conf), gradients, o);
+        return conf;
+    }
+
+    /** The layers of a stack by their DL4J layer index. */
+    static Map<Integer, Layer> indexedLayers(MultiLayerConfiguration conf) {
+        Map<Integer, Layer> out = new java.util.LinkedHashMap<>();
         for (int i = 0; i < conf.getConfs().size(); i++) {
-            Layer l = conf.getConf(i).getLayer();
+            out.put(i, conf.getConf(i).getLayer());
+        }
+        return out;
+    }
+
+    /**
+     * The layers of a graph by the index DL4J gives their vertex: the network inputs first, then the vertices in
+     * the order they were added ({@code ComputationGraph.calculateIndices}).
+     */
+    static Map<Integer, Layer> indexedLayers(ComputationGraphConfiguration conf) {
+        Map<Integer, Layer> out = new java.util.LinkedHashMap<>();
+        int i = conf.getNetworkInputs().size();
+        for (var v : conf.getVertices().values()) {
+            if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv) {
+                out.put(i, lv.getLayerConf().getLayer());
+            }
+            i++;
+        }
+        return out;
+    }
+
+    private static void apply(Map<Integer, Layer> layers, Function<String, GradientSpec> gradients, Options o) {
+        for (Map.Entry<Integer, Layer> entry : layers.entrySet()) {
+            int i = entry.getKey();
+            Layer l = entry.getValue();
             String name = l.getLayerName();
             boolean weighted = isWeighted(l);
             GradientSpec g = gradients.apply(name);
@@ -149,15 +188,16 @@ public final class FixedPointTraining {
                 }
             }
         }
-        return conf;
     }
 
     /**
      * Puts freshly initialized weights and biases on their stored format (low-precision master weights, weight
      * clip); call once after {@code net.init()} when training starts from scratch.
      */
-    public static void initialize(MultiLayerNetwork net) {
-        for (org.deeplearning4j.nn.api.Layer layer : net.getLayers()) {
+    public static void initialize(org.deeplearning4j.nn.api.Model net) {
+        org.deeplearning4j.nn.api.Layer[] all = net instanceof org.deeplearning4j.nn.graph.ComputationGraph g
+                ? g.getLayers() : ((MultiLayerNetwork) net).getLayers();
+        for (org.deeplearning4j.nn.api.Layer layer : all) {
             if (!(layer.conf().getLayer() instanceof BaseLayer bl)) {
                 continue;
             }
@@ -180,12 +220,20 @@ public final class FixedPointTraining {
      * network-wide settings), read from the configuration itself; empty when nothing is quantized.
      */
     public static List<String> describe(MultiLayerConfiguration conf) {
+        return describe(new ArrayList<>(indexedLayers(conf).values()));
+    }
+
+    /** {@link #describe(MultiLayerConfiguration)} for a graph. */
+    public static List<String> describe(ComputationGraphConfiguration conf) {
+        return describe(new ArrayList<>(indexedLayers(conf).values()));
+    }
+
+    private static List<String> describe(List<Layer> layers) {
         List<String> rows = new ArrayList<>();
         String fmt = "%-10s %-36s %-26s %s";
         java.util.Set<String> updaters = new java.util.TreeSet<>();
         boolean any = false;
-        for (int i = 0; i < conf.getConfs().size(); i++) {
-            Layer l = conf.getConf(i).getLayer();
+        for (Layer l : layers) {
             if (l instanceof BaseLayer bl && bl.getIUpdater() instanceof QuantizedUpdater q) {
                 updaters.add("optimizer state " + q.state() + ", loss scale " + SpecText.number(q.lossScale()));
             }

@@ -60,7 +60,7 @@ public final class QatBenchmark {
         for (String file : models.values()) {
             ExperimentConfig c = ExperimentConfig.load(configs.resolve(file), List.of());
             cfgs.add(c);
-            MultiLayerNetwork n = new MultiLayerNetwork(ModelFactory.build(c));
+            MultiLayerNetwork n = new MultiLayerNetwork(((io.qat4j.zoo.NetConf.Stack) ModelFactory.build(c)).conf());
             n.init();
             nets.add(n);
         }

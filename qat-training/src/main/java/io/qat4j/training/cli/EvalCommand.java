@@ -12,7 +12,7 @@ import io.qat4j.training.run.DataFetcher;
 import io.qat4j.training.run.Evaluator;
 import io.qat4j.training.run.RunDirectory;
 import io.qat4j.training.run.TrainingRun;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.training.model.Network;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -114,7 +114,7 @@ final class EvalCommand implements Callable<Integer> {
         if (it == null) {
             throw new UserException("the run holds out no validation images (dataset.validation is 0); use --split test");
         }
-        MultiLayerNetwork net = TrainingRun.restoreModel(model);
+        Network net = Network.restore(model);
         long t0 = System.nanoTime();
         Evaluator.Result r = Evaluator.evaluate(net, it, limit);
         double secs = (System.nanoTime() - t0) / 1e9;

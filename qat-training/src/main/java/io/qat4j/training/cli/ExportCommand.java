@@ -10,6 +10,7 @@ import io.qat4j.training.export.Exporter;
 import io.qat4j.training.run.RunDirectory;
 import io.qat4j.training.run.TrainingRun;
 import io.qat4j.training.data.DataSplits;
+import io.qat4j.training.model.Network;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -107,7 +108,7 @@ final class ExportCommand implements Callable<Integer> {
             name = cfg.name();
             dataset = cfg.dataset().name();
         }
-        MultiLayerNetwork net = TrainingRun.restoreModel(model);
+        MultiLayerNetwork net = Exporter.stack(Network.restore(model));
         Exporter.Result r;
         try {
             Exporter.OutputQuant oq = Exporter.OutputQuant.int32();

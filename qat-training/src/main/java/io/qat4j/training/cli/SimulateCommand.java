@@ -21,6 +21,7 @@ import io.qat4j.training.export.Exporter;
 import io.qat4j.training.export.Simulator;
 import io.qat4j.training.run.RunDirectory;
 import io.qat4j.training.run.TrainingRun;
+import io.qat4j.training.model.Network;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -135,7 +136,7 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserException("cannot read export " + exportDir + ": " + e.getMessage(), e);
         }
-        MultiLayerNetwork net = TrainingRun.restoreModel(model);
+        MultiLayerNetwork net = Exporter.stack(Network.restore(model));
         if (reference.equals("float64")) {
             net = net.convertDataType(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
         }

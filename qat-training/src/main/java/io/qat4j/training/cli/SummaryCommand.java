@@ -4,7 +4,7 @@ import io.qat4j.training.config.ExperimentConfig;
 import io.qat4j.training.model.ModelFactory;
 import io.qat4j.training.model.NetworkSummary;
 import io.qat4j.training.model.QuantizationPlan;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import io.qat4j.zoo.NetConf;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,14 +28,16 @@ final class SummaryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ExperimentConfig cfg = ExperimentConfig.load(config, overrides);
-        MultiLayerConfiguration conf = ModelFactory.build(cfg);
+        NetConf conf = ModelFactory.build(cfg);
         List<QuantizationPlan.LayerRef> refs = ModelFactory.layerRefs(conf);
         QuantizationPlan.requireKnownNames(cfg.quantization(), refs);
         NetworkSummary s = NetworkSummary.of(conf, ModelFactory.inputType(cfg, conf),
                 QuantizationPlan.resolve(cfg.quantization(), refs));
         System.out.print(s.render(cfg.name() + ": " + cfg.model().name() + " on " + cfg.dataset().name()
                 + " (MACs per image; memory = parameters at the planned weight precision)"));
-        List<String> backward = io.qat4j.layers.train.FixedPointTraining.describe(conf);
+        List<String> backward = conf instanceof NetConf.Graph g
+                ? io.qat4j.layers.train.FixedPointTraining.describe(g.conf())
+                : io.qat4j.layers.train.FixedPointTraining.describe(((NetConf.Stack) conf).conf());
         if (!backward.isEmpty()) {
             System.out.println();
             System.out.println("Backward paths (fixed-point training):");

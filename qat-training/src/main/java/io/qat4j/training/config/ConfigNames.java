@@ -12,7 +12,9 @@ public final class ConfigNames {
     /** {@code dataset.normalization}: {@code unit} scales pixels to [0, 1]; {@code standardize} uses per-channel mean/std. */
     public static final List<String> NORMALIZATIONS = List.of("unit", "standardize");
     /** {@code model.name}. */
-    public static final List<String> MODELS = List.of("lenet5", "mlp");
+    public static final List<String> MODELS = List.of("lenet5", "mlp", "resnet", "vgg_small", "mobilenet_v1");
+    /** {@code model.options.shortcut} for resnet: A = zero-padding identity, B = 1x1 projection. */
+    public static final List<String> RESNET_SHORTCUTS = List.of("A", "B");
     /** {@code model.options.variant} for lenet5: caffe = 20C5-MP2-50C5-MP2-500FC, wage = 32C5-MP2-64C5-MP2-512FC. */
     public static final List<String> LENET5_VARIANTS = List.of("caffe", "wage");
     /**
@@ -26,7 +28,7 @@ public final class ConfigNames {
     /** {@code training.optimizer.name}. */
     public static final List<String> OPTIMIZERS = List.of("sgd", "nesterov", "adam");
     /** {@code training.schedule.type}. */
-    public static final List<String> SCHEDULES = List.of("constant", "step", "exponential", "cosine");
+    public static final List<String> SCHEDULES = List.of("constant", "step", "exponential", "cosine", "multistep");
     /** {@code training.loss}: cross-entropy on softmax outputs, or WAGE's sum of squared errors on the raw outputs. */
     public static final List<String> LOSSES = List.of("cross_entropy", "sse");
     /** {@code quantization.layers[].kind}. */

@@ -48,6 +48,25 @@ final class ExperimentSchema {
             .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu")
             .field("bias", bool(), true));
 
+    static final Schema.MapSchema RESNET_OPTIONS = bnFolding(Schema.map("for model resnet")
+            .field("depth", integer(8, 1202), 20)
+            .field("width", integer(1, 16), 1)
+            .field("shortcut", oneOf(ConfigNames.RESNET_SHORTCUTS), "A")
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), true)
+            .rule("depth", (d, m) -> (((Number) d).intValue() - 2) % 6 == 0,
+                    "resnet depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110)"));
+
+    static final Schema.MapSchema VGG_SMALL_OPTIONS = bnFolding(Schema.map("for model vgg_small")
+            .field("width", number().greaterThan(0).atMost(8), 1.0)
+            .field("fc", listOf(integer(1, 65536), 0), List.of(1024, 1024))
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), true)
+            .field("dropout", number().atLeast(0).below(1), 0.0)
+            .field("activation", oneOf(ConfigNames.ACTIVATIONS), "relu"));
+
+    static final Schema.MapSchema MOBILENET_V1_OPTIONS = bnFolding(Schema.map("for model mobilenet_v1")
+            .field("width", number().greaterThan(0).atMost(4), 1.0)
+            .field("batch_norm", boolOrOneOf(ConfigNames.BATCH_NORMS), true));
+
     /**
      * The batch-norm folding options of a model with {@code batch_norm}: {@code fold_bn}, and when the
      * folded layers freeze their statistics, {@code freeze_bn_after} (epochs) or
@@ -73,7 +92,8 @@ final class ExperimentSchema {
 
     static final Schema.MapSchema MODEL = Schema.map()
             .required("name", oneOf(ConfigNames.MODELS))
-            .field("options", Schema.select("name", Map.of("lenet5", LENET5_OPTIONS, "mlp", MLP_OPTIONS)));
+            .field("options", Schema.select("name", Map.of("lenet5", LENET5_OPTIONS, "mlp", MLP_OPTIONS,
+                    "resnet", RESNET_OPTIONS, "vgg_small", VGG_SMALL_OPTIONS, "mobilenet_v1", MOBILENET_V1_OPTIONS)));
 
     static final Schema.MapSchema OPTIMIZER = Schema.map()
             .field("name", oneOf(ConfigNames.OPTIMIZERS), "adam")
@@ -87,7 +107,22 @@ final class ExperimentSchema {
             .field("type", oneOf(ConfigNames.SCHEDULES), "constant")
             .field("step_epochs", integer(1, Integer.MAX_VALUE), 10)
             .field("gamma", number().greaterThan(0).atMost(1), 0.1)
-            .field("min_lr", number().atLeast(0), 0.0);
+            .field("min_lr", number().atLeast(0), 0.0)
+            .field("milestones", listOf(integer(1, 100_000), 0), List.of())
+            .rule("milestones", (v, m) -> isAscending((List<?>) v), "milestones must be ascending epochs, e.g. [82, 123]")
+            .rule("milestones", (v, m) -> ((List<?>) v).isEmpty() || "multistep".equals(m.get("type")),
+                    "milestones need type: multistep")
+            .rule("type", (v, m) -> !"multistep".equals(v) || !((List<?>) m.getOrDefault("milestones", List.of()))
+                    .isEmpty(), "type multistep needs milestones, e.g. milestones: [82, 123]");
+
+    private static boolean isAscending(List<?> values) {
+        for (int i = 1; i < values.size(); i++) {
+            if (((Number) values.get(i)).longValue() <= ((Number) values.get(i - 1)).longValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     static final Schema.MapSchema TRAINING = Schema.map()
             .field("epochs", integer(1, 100_000), 10)

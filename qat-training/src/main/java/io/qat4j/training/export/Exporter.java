@@ -197,6 +197,19 @@ public final class Exporter {
    * The NCHW input shape (N = 1) of a network: from its first preprocessor (FeedForwardToCnn) for
    * convolutional networks, [1, nIn] for dense ones.
    */
+  /**
+   * The layer stack of a network to export.
+   *
+   * @throws io.qat4j.training.UserException for a graph (not exportable by this class)
+   */
+  public static MultiLayerNetwork stack(io.qat4j.training.model.Network net) {
+    if (net.isGraph()) {
+      throw new io.qat4j.training.UserException("this network is a ComputationGraph; the exporter takes layer stacks "
+          + "(MultiLayerNetwork) only");
+    }
+    return (MultiLayerNetwork) net.model();
+  }
+
   public static List<Integer> inputShape(MultiLayerNetwork net) {
     MultiLayerConfiguration conf = net.getLayerWiseConfigurations();
     InputPreProcessor pre = conf.getInputPreProcess(0);

@@ -16,7 +16,11 @@ import io.qat4j.zoo.BnFolding;
 import io.qat4j.zoo.InputSpec;
 import io.qat4j.zoo.LeNet5;
 import io.qat4j.zoo.Mlp;
+import io.qat4j.zoo.MobileNetV1;
 import io.qat4j.zoo.ModelZoo;
+import io.qat4j.zoo.NetConf;
+import io.qat4j.zoo.ResNet;
+import io.qat4j.zoo.VggSmall;
 import io.qat4j.zoo.QuantPlan;
 import io.qat4j.zoo.NetSettings;
 import io.qat4j.zoo.Normalization;
@@ -54,10 +58,10 @@ public final class ModelFactory {
      *
      * @throws UserException when the section names unknown layers or asks for a combination that cannot work
      */
-    public static MultiLayerConfiguration build(ExperimentConfig cfg) {
+    public static NetConf build(ExperimentConfig cfg) {
         DatasetKind kind = DatasetKind.fromName(cfg.dataset().name());
         Object options = zooOptions(cfg.model());
-        MultiLayerConfiguration floatConf = ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()));
+        NetConf floatConf = ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()));
         if (cfg.quantization().isFloatEverywhere()) {
             useLoss(floatConf, cfg.training().loss());
             return floatConf;
@@ -74,7 +78,7 @@ public final class ModelFactory {
         } catch (IllegalArgumentException e) {
             throw new UserException("quantization: " + e.getMessage(), e);
         }
-        MultiLayerConfiguration conf;
+        NetConf conf;
         try {
             conf = ModelZoo.build(cfg.model().name(), options, inputSpec(kind), settings(cfg.training()), plan);
         } catch (IllegalArgumentException e) {
@@ -86,11 +90,12 @@ public final class ModelFactory {
     }
 
     /** {@code training.loss: sse}: the output layer gets WAGE's loss, squared error summed over classes, on raw outputs. */
-    static void useLoss(MultiLayerConfiguration conf, String loss) {
+    static void useLoss(NetConf conf, String loss) {
         switch (loss) {
             case "cross_entropy" -> { }
             case "sse" -> {
-                BaseOutputLayer out = (BaseOutputLayer) conf.getConf(conf.getConfs().size() - 1).getLayer();
+                List<org.deeplearning4j.nn.conf.layers.Layer> layers = conf.layers();
+                BaseOutputLayer out = (BaseOutputLayer) layers.get(layers.size() - 1);
                 out.setLossFn(new LossL2());
                 out.setActivationFn(new ActivationIdentity());
             }
@@ -99,7 +104,7 @@ public final class ModelFactory {
     }
 
     /** Attaches gradient, update, optimizer-state and loss-side quantization (fixed-point training). */
-    static void applyFixedPoint(ExperimentConfig cfg, MultiLayerConfiguration conf,
+    static void applyFixedPoint(ExperimentConfig cfg, NetConf conf,
                                 List<QuantizationPlan.LayerPrecision> precisions) {
         FixedPointConfig fp = cfg.quantization().fixedPoint();
         Map<String, GradientSpec> gradients = new HashMap<>();
@@ -144,7 +149,11 @@ public final class ModelFactory {
         try {
             o = new FixedPointTraining.Options(SitePlan.updateSpec(fp.updates()), fp.masterWeights(), fp.weightClip(),
                     fp.optimizerState(), fp.lossScale(), wageBits);
-            FixedPointTraining.apply(conf, gradients::get, o);
+            if (conf instanceof NetConf.Graph gr) {
+                FixedPointTraining.apply(gr.conf(), gradients::get, o);
+            } else {
+                FixedPointTraining.apply(((NetConf.Stack) conf).conf(), gradients::get, o);
+            }
         } catch (IllegalArgumentException e) {
             throw new UserException("quantization.fixed_point: " + e.getMessage(), e);
         }
@@ -178,19 +187,19 @@ public final class ModelFactory {
     }
 
     /** The DL4J input type of an experiment's network (flat images for both convolutional and dense models). */
-    public static InputType inputType(ExperimentConfig cfg, MultiLayerConfiguration conf) {
+    public static InputType inputType(ExperimentConfig cfg, NetConf conf) {
         InputSpec in = inputSpec(DatasetKind.fromName(cfg.dataset().name()));
-        if (conf.getConf(0).getLayer() instanceof ConvolutionLayer) {
+        if (conf instanceof NetConf.Graph || conf.layers().get(0) instanceof ConvolutionLayer) {
             return InputType.convolutionalFlat(in.height(), in.width(), in.channels());
         }
         return InputType.feedForward(in.flatSize());
     }
 
     /** Name and kind of each layer, in order. */
-    public static List<QuantizationPlan.LayerRef> layerRefs(MultiLayerConfiguration conf) {
+    public static List<QuantizationPlan.LayerRef> layerRefs(NetConf conf) {
         List<QuantizationPlan.LayerRef> refs = new ArrayList<>();
-        for (NeuralNetConfiguration c : conf.getConfs()) {
-            refs.add(new QuantizationPlan.LayerRef(c.getLayer().getLayerName(), LayerKind.of(c.getLayer())));
+        for (org.deeplearning4j.nn.conf.layers.Layer l : conf.layers()) {
+            refs.add(new QuantizationPlan.LayerRef(l.getLayerName(), LayerKind.of(l)));
         }
         return refs;
     }
@@ -242,6 +251,14 @@ public final class ModelFactory {
             case "mlp" -> new Mlp.Options(m.optIntList("hidden"), Normalization.fromName(m.optText("batch_norm")),
                     m.optDouble("dropout"), Activations.fromName(m.optString("activation")), folding(m),
                     m.optBool("bias"));
+            case "resnet" -> new ResNet.Options(m.optInt("depth"), m.optInt("width"),
+                    ResNet.Shortcut.fromName(m.optString("shortcut")), Normalization.fromName(m.optText("batch_norm")),
+                    folding(m));
+            case "vgg_small" -> new VggSmall.Options(m.optDouble("width"), m.optIntList("fc"),
+                    Normalization.fromName(m.optText("batch_norm")), m.optDouble("dropout"),
+                    Activations.fromName(m.optString("activation")), folding(m));
+            case "mobilenet_v1" -> new MobileNetV1.Options(m.optDouble("width"),
+                    Normalization.fromName(m.optText("batch_norm")), folding(m));
             default -> throw new IllegalArgumentException("unknown model '" + m.name() + "'; allowed: "
                     + String.join(", ", ModelZoo.NAMES));
         };

@@ -2,13 +2,13 @@ package io.qat4j.training.model;
 
 import io.qat4j.training.config.Precision;
 import io.qat4j.zoo.LayerKind;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import io.qat4j.zoo.NetConf;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
@@ -42,19 +42,24 @@ public final class NetworkSummary {
      * Weight parameters ({@code W}) are counted at the layer's weight precision, every other
      * parameter (biases, normalization statistics) at 32 bits.
      */
-    public static NetworkSummary of(MultiLayerConfiguration conf, InputType input,
-                                    List<QuantizationPlan.LayerPrecision> plan) {
-        MultiLayerNetwork net = new MultiLayerNetwork(conf.clone());
-        net.init();
-        List<InputType> types = conf.getLayerActivationTypes(input);
+    public static NetworkSummary of(NetConf conf, InputType input, List<QuantizationPlan.LayerPrecision> plan) {
+        Network net = Network.create(conf.copy());
+        List<Layer> layers = conf.layers();
+        List<InputType> types = new ArrayList<>();
+        if (conf instanceof NetConf.Graph g) {
+            Map<String, InputType> byName = g.conf().getLayerActivationTypes(input);
+            layers.forEach(l -> types.add(byName.get(l.getLayerName())));
+        } else {
+            types.addAll(((NetConf.Stack) conf).conf().getLayerActivationTypes(input));
+        }
         List<Row> rows = new ArrayList<>();
         InputType in = input;
-        for (int i = 0; i < conf.getConfs().size(); i++) {
-            Layer l = conf.getConf(i).getLayer();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
             InputType out = types.get(i);
             long params = 0;
             long weightParams = 0;
-            for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
+            for (Map.Entry<String, INDArray> p : net.layer(l.getLayerName()).paramTable().entrySet()) {
                 params += p.getValue().length();
                 if (p.getKey().equals("W")) {
                     weightParams += p.getValue().length();

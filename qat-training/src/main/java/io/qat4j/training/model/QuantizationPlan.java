@@ -14,7 +14,8 @@ import java.util.List;
  *
  * <p>Later rules win: the section's defaults, then {@code layers} entries with {@code kind: default},
  * then entries of the layer's kind, then {@code first_layer} / {@code last_layer} (the first and last
- * layers with weights), then entries naming the layer. Entries of one tier apply in the order written.
+ * layers with weights), then entries naming the layer (exactly or by a glob pattern such as {@code s*_conv2}).
+ * Entries of one tier apply in the order written.
  */
 public final class QuantizationPlan {
 
@@ -63,7 +64,7 @@ public final class QuantizationPlan {
                 s.apply(q.lastLayer());
             }
             for (LayerOverride o : q.layers()) {
-                if (o.name() != null && o.name().equals(ref.name())) {
+                if (o.name() != null && matches(o.name(), ref.name())) {
                     s.apply(o.precisions());
                 }
             }
@@ -76,7 +77,7 @@ public final class QuantizationPlan {
     public static List<String> unknownNames(QuantizationConfig q, List<LayerRef> layers) {
         List<String> unknown = new ArrayList<>();
         for (LayerOverride o : q.layers()) {
-            if (o.name() != null && layers.stream().noneMatch(l -> l.name().equals(o.name()))) {
+            if (o.name() != null && layers.stream().noneMatch(l -> matches(o.name(), l.name()))) {
                 unknown.add(o.name());
             }
         }
@@ -95,6 +96,25 @@ public final class QuantizationPlan {
                     + ", which the network does not have; its layers are "
                     + String.join(", ", layers.stream().map(LayerRef::name).toList()));
         }
+    }
+
+    /**
+     * Whether a {@code layers[].name} entry names a layer: the exact name, or a glob pattern where {@code *}
+     * stands for any run of characters and {@code ?} for one (e.g. {@code s*_conv2} for the second convolution
+     * of every residual block).
+     */
+    static boolean matches(String pattern, String name) {
+        if (name == null) {
+            return false;
+        }
+        if (pattern.indexOf('*') < 0 && pattern.indexOf('?') < 0) {
+            return pattern.equals(name);
+        }
+        StringBuilder re = new StringBuilder();
+        for (char c : pattern.toCharArray()) {
+            re.append(c == '*' ? ".*" : c == '?' ? "." : java.util.regex.Pattern.quote(String.valueOf(c)));
+        }
+        return name.matches(re.toString());
     }
 
     private static final class Sites {

@@ -106,27 +106,40 @@ public final class SitePlan {
     /** As {@link #of(List, boolean, QuantSpec, int)}; with {@code backward} the backward products accumulate too. */
     public static QuantPlan of(List<QuantizationPlan.LayerPrecision> precisions, boolean nonNegative,
                                QuantSpec accumulation, int chunk, boolean backward) {
-        Map<String, QuantSites> byName = new HashMap<>();
-        boolean first = true;
+        Map<String, QuantizationPlan.LayerPrecision> byName = new HashMap<>();
+        String firstWeighted = null;
         for (QuantizationPlan.LayerPrecision lp : precisions) {
-            QuantSpec w = lp.kind().hasWeights() ? weightSpec(lp.weights()) : QuantSpec.FLOAT;
-            QuantSpec a = activationSpec(lp.activations(), nonNegative);
-            // The first layer with weights hands its error to no one: nothing to quantize there.
-            GradientSpec e = lp.kind().hasWeights() && !first ? errorSpec(lp.errors()) : GradientSpec.FLOAT;
-            first &= !lp.kind().hasWeights();
-            QuantSites sites = new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e);
-            if (!accumulation.isFloat() && (lp.kind() == LayerKind.CONV || lp.kind() == LayerKind.DENSE
-                    || lp.kind() == LayerKind.OUTPUT)) {
-                sites = sites.withAccumulation(accumulation, chunk, backward);
+            byName.put(lp.layer(), lp);
+            if (firstWeighted == null && lp.kind().hasWeights()) {
+                firstWeighted = lp.layer();
             }
-            byName.put(lp.layer(), sites);
         }
-        return (name, kind) -> {
-            QuantSites s = byName.get(name);
-            if (s == null) {
-                throw new IllegalStateException("no precision resolved for layer " + name + " (" + kind + ")");
+        String first = firstWeighted;
+        return new QuantPlan() {
+            @Override
+            public QuantSites sites(String name, LayerKind kind) {
+                return sites(name, kind, nonNegative);
             }
-            return kind == LayerKind.OUTPUT ? s.withOutput(QuantSpec.FLOAT) : s;
+
+            @Override
+            public QuantSites sites(String name, LayerKind kind, boolean nonNegativeValues) {
+                QuantizationPlan.LayerPrecision lp = byName.get(name);
+                if (lp == null) {
+                    throw new IllegalStateException("no precision resolved for layer " + name + " (" + kind + ")");
+                }
+                QuantSpec w = lp.kind().hasWeights() ? weightSpec(lp.weights()) : QuantSpec.FLOAT;
+                QuantSpec a = kind == LayerKind.OUTPUT ? QuantSpec.FLOAT : activationSpec(lp.activations(),
+                        nonNegativeValues);
+                // The first layer with weights hands its error to no one: nothing to quantize there.
+                GradientSpec e = lp.kind().hasWeights() && !name.equals(first) ? errorSpec(lp.errors())
+                        : GradientSpec.FLOAT;
+                QuantSites sites = new QuantSites(QuantSpec.FLOAT, w, QuantSpec.FLOAT, a, e);
+                if (!accumulation.isFloat() && (lp.kind() == LayerKind.CONV || lp.kind() == LayerKind.DENSE
+                        || lp.kind() == LayerKind.OUTPUT)) {
+                    sites = sites.withAccumulation(accumulation, chunk, backward);
+                }
+                return sites;
+            }
         };
     }
 }

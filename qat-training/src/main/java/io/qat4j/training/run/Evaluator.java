@@ -1,6 +1,6 @@
 package io.qat4j.training.run;
 
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.training.model.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -28,7 +28,7 @@ public final class Evaluator {
      * Evaluates {@code net} in inference mode on at most {@code limit} examples (0 = all).
      * Loss is {@code -log p(label)} averaged over examples, probabilities clamped at 1e-12.
      */
-    public static Result evaluate(MultiLayerNetwork net, DataSetIterator it, long limit) {
+    public static Result evaluate(Network net, DataSetIterator it, long limit) {
         it.reset();
         int classes = -1;
         long[][] confusion = null;
@@ -44,7 +44,7 @@ public final class Evaluator {
                 x = x.get(NDArrayIndex.interval(0, keep), NDArrayIndex.all());
                 y = y.get(NDArrayIndex.interval(0, keep), NDArrayIndex.all());
             }
-            INDArray p = net.output(x, false);
+            INDArray p = net.output(x);
             if (confusion == null) {
                 classes = (int) p.size(1);
                 confusion = new long[classes][classes];

@@ -2,7 +2,7 @@ package io.qat4j.training.run;
 
 import io.qat4j.layers.train.PathStats;
 import io.qat4j.layers.train.TrainingMonitor;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.training.model.Network;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -34,7 +34,7 @@ public final class FixedPointDiagnostics {
 
     /** The metrics.json entry of one epoch, or null when no backward path was quantized. */
     public static Map<String, Object> entry(int epoch, Map<Integer, Map<TrainingMonitor.Path, PathStats>> stats,
-                                            MultiLayerNetwork net) {
+                                            Network net) {
         if (stats.isEmpty()) {
             return null;
         }
@@ -50,12 +50,9 @@ public final class FixedPointDiagnostics {
         return e;
     }
 
-    static String layerName(MultiLayerNetwork net, int index) {
-        if (index >= 0 && index < net.getnLayers()) {
-            String n = net.getLayer(index).conf().getLayer().getLayerName();
-            return n == null ? "layer" + index : n;
-        }
-        return "layer" + index;
+    static String layerName(Network net, int index) {
+        String n = net.layerName(index);
+        return n.isEmpty() ? "layer" + index : n;
     }
 
     /**
@@ -63,16 +60,16 @@ public final class FixedPointDiagnostics {
      * quantized backward path, else the first layer (in network order) whose parameters are no longer finite, else
      * an empty string.
      */
-    public static String whereItOverflowed(MultiLayerNetwork net, TrainingMonitor.Overflow first) {
+    public static String whereItOverflowed(Network net, TrainingMonitor.Overflow first) {
         if (first != null) {
             return "Values first overflowed in layer " + layerName(net, first.layer()) + " (" + first.path().configName()
                     + "): " + first.what() + ".";
         }
-        for (int i = 0; i < net.getnLayers(); i++) {
-            for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
+        for (org.deeplearning4j.nn.api.Layer l : net.layers()) {
+            for (Map.Entry<String, INDArray> p : l.paramTable().entrySet()) {
                 if (!TrainingMonitor.isFinite(p.getValue())) {
-                    return "The parameters of layer " + layerName(net, i) + " (" + p.getKey() + ") were the first to "
-                            + "become non-finite.";
+                    return "The parameters of layer " + layerName(net, l.getIndex()) + " (" + p.getKey() + ") were the "
+                            + "first to become non-finite.";
                 }
             }
         }
@@ -80,7 +77,7 @@ public final class FixedPointDiagnostics {
     }
 
     /** True when every parameter of the network is finite. */
-    public static boolean paramsFinite(MultiLayerNetwork net) {
+    public static boolean paramsFinite(Network net) {
         return TrainingMonitor.isFinite(net.params());
     }
 

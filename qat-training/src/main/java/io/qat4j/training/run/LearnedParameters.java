@@ -2,7 +2,7 @@ package io.qat4j.training.run;
 
 import io.qat4j.layers.nn.QuantParamInitializer;
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.training.model.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.LinkedHashMap;
@@ -18,9 +18,9 @@ public final class LearnedParameters {
     }
 
     /** The current values; empty for a network without learned quantizers. */
-    public static Map<String, Double> values(MultiLayerNetwork net) {
+    public static Map<String, Double> values(Network net) {
         Map<String, Double> out = new LinkedHashMap<>();
-        for (Layer l : net.getLayers()) {
+        for (Layer l : net.layers()) {
             org.deeplearning4j.nn.conf.layers.Layer conf = l.conf().getLayer();
             for (String key : QuantParamInitializer.learnedKeys(conf)) {
                 INDArray v = l.getParam(key);

@@ -3,7 +3,7 @@ package io.qat4j.training.run;
 import io.qat4j.layers.train.TrainingMonitor;
 import io.qat4j.training.config.TrainingConfig;
 import io.qat4j.training.data.DataSplits;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.training.model.Network;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -61,7 +61,7 @@ public final class Trainer {
      *
      * @throws DivergedException when the loss, a parameter or a quantized backward tensor becomes NaN or infinite
      */
-    public Outcome train(MultiLayerNetwork net, RunState state) {
+    public Outcome train(Network net, RunState state) {
         TrainingMonitor monitor = TrainingMonitor.install();
         try {
             return train(net, state, monitor);
@@ -70,7 +70,7 @@ public final class Trainer {
         }
     }
 
-    private Outcome train(MultiLayerNetwork net, RunState state, TrainingMonitor monitor) {
+    private Outcome train(Network net, RunState state, TrainingMonitor monitor) {
         int epochs = training.epochs();
         int batch = training.batchSize();
         double baseLr = training.optimizer().lr();
@@ -89,8 +89,8 @@ public final class Trainer {
             Nd4j.getRandom().setSeed(training.seed() * 1_000_003L + e);
 
             DataSetIterator it = data.train(batch, e);
-            for (TrainingListener l : net.getListeners()) {
-                l.onEpochStart(net); // phase switches (e.g. freezing batch-norm statistics) by epoch
+            for (TrainingListener l : net.listeners()) {
+                l.onEpochStart(net.model()); // phase switches (e.g. freezing batch-norm statistics) by epoch
             }
             progress.startEpoch(epoch, epochs, batches, data.trainSize());
             double lossSum = 0;
@@ -98,8 +98,8 @@ public final class Trainer {
             int iteration = 0;
             long trainStart = System.nanoTime();
             while (it.hasNext()) {
-                DataSet ds = it.next();
-                net.fit(ds.getFeatures(), ds.getLabels());
+                org.nd4j.linalg.dataset.DataSet ds = (org.nd4j.linalg.dataset.DataSet) it.next();
+                net.fit(ds);
                 iteration++;
                 double loss = net.score();
                 long n = ds.getFeatures().size(0);
@@ -128,8 +128,8 @@ public final class Trainer {
             progress.endEpoch();
             net.incrementEpochCount();
             Map<String, Object> diagnostics = FixedPointDiagnostics.entry(epoch, monitor.takeStats(), net);
-            for (TrainingListener l : net.getListeners()) {
-                l.onEpochEnd(net);
+            for (TrainingListener l : net.listeners()) {
+                l.onEpochEnd(net.model());
             }
 
             Evaluator.Result trainEval = Evaluator.evaluate(net, data.train(EVAL_BATCH, 0), TRAIN_EVAL_SIZE);
@@ -154,7 +154,7 @@ public final class Trainer {
             // Model files first, then the state that names them.
             String ckptName = RunDirectory.checkpointName(epoch);
             Path ckpt = dir.root().resolve(ckptName);
-            AtomicFiles.write(ckpt, tmp -> ModelSerializer.writeModel(net, tmp.toFile(), true));
+            AtomicFiles.write(ckpt, net::save);
             copyAtomically(ckpt, dir.lastModel());
             if (improved) {
                 copyAtomically(ckpt, dir.bestModel());

@@ -11,8 +11,9 @@ import io.qat4j.training.data.DatasetOptions;
 import io.qat4j.training.data.Normalization;
 import io.qat4j.training.model.ModelFactory;
 import io.qat4j.training.model.QuantizationPlan;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.training.model.Network;
+import io.qat4j.zoo.NetConf;
+
 import org.deeplearning4j.util.ModelSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +87,7 @@ public final class TrainingRun {
                 restore = true;
             }
         }
-        MultiLayerConfiguration conf = ModelFactory.build(cfg);
+        NetConf conf = ModelFactory.build(cfg);
         QuantizationPlan.requireKnownNames(cfg.quantization(), ModelFactory.layerRefs(conf));
         DataSplits data = loadData(cfg);
 
@@ -94,24 +95,23 @@ public final class TrainingRun {
         mkdirs(dir);
         onRunDir.accept(dir.root());
         AtomicFiles.writeString(dir.config(), cfg.toYaml());
-        MultiLayerNetwork net;
+        Network net;
         if (restore) {
             Path ckpt = dir.root().resolve(state.checkpointModel);
-            net = restoreModel(ckpt);
+            net = Network.restore(ckpt);
             LOG.info("resuming {} after epoch {} from {}", dir.root(), state.epochsCompleted, ckpt);
         } else {
-            net = new MultiLayerNetwork(conf);
-            net.init();
+            net = Network.create(conf);
             if (cfg.initFrom() != null) {
                 initFrom(net, Path.of(cfg.initFrom()));
             }
             // Low-precision stored weights start on their grid (fixed-point training).
-            io.qat4j.layers.train.FixedPointTraining.initialize(net);
+            io.qat4j.layers.train.FixedPointTraining.initialize(net.model());
             LOG.info("run {}: {} on {} ({} parameters), {} epochs, writing to {}", cfg.name(), cfg.model().name(),
                     cfg.dataset().name(), net.numParams(), cfg.training().epochs(), dir.root());
         }
         for (org.deeplearning4j.optimize.api.TrainingListener l : ModelFactory.listeners(cfg)) {
-            net.addListeners(l);
+            net.addListener(l);
             LOG.info("phase switch: {}", l);
         }
         LOG.info("data: {} training, {} validation, {} test images", data.trainSize(), data.validationSize(), data.testSize());
@@ -145,32 +145,23 @@ public final class TrainingRun {
         return DataSplits.load(opts);
     }
 
-    /** Reads a ModelSerializer zip; a bad file is a user error. */
-    public static MultiLayerNetwork restoreModel(Path model) {
-        try {
-            return ModelSerializer.restoreMultiLayerNetwork(model.toFile(), true);
-        } catch (IOException e) {
-            throw new UserException("cannot read model " + model + ": " + e.getMessage(), e);
-        }
-    }
-
     /**
      * Copies the parameters of a trained model into {@code net}, layer by layer (matched by name) and
      * key by key, so a float model can start a quantized twin (whose extra observer state starts empty).
      * Learned quantizer parameters are copied when the trained model has them (same key and shape) and
      * otherwise keep their initialization (most are set from the first batch).
      */
-    private static void initFrom(MultiLayerNetwork net, Path model) {
+    private static void initFrom(Network net, Path model) {
         if (!Files.isRegularFile(model)) {
             throw new UserException("init_from: " + model + " does not exist; give the best.zip or last.zip of a finished run");
         }
-        MultiLayerNetwork src = restoreModel(model);
+        Network src = Network.restore(model);
         Map<String, org.deeplearning4j.nn.api.Layer> byName = new LinkedHashMap<>();
-        for (org.deeplearning4j.nn.api.Layer l : src.getLayers()) {
+        for (org.deeplearning4j.nn.api.Layer l : src.layers()) {
             byName.put(l.conf().getLayer().getLayerName(), l);
         }
         int copied = 0;
-        for (org.deeplearning4j.nn.api.Layer dst : net.getLayers()) {
+        for (org.deeplearning4j.nn.api.Layer dst : net.layers()) {
             String name = dst.conf().getLayer().getLayerName();
             org.deeplearning4j.nn.api.Layer s = byName.get(name);
             for (Map.Entry<String, org.nd4j.linalg.api.ndarray.INDArray> p : dst.paramTable().entrySet()) {
@@ -244,7 +235,7 @@ public final class TrainingRun {
     }
 
     private static Map<String, Object> writeSummary(RunDirectory dir, ExperimentConfig cfg, RunState s,
-                                                    MultiLayerNetwork net, DataSplits data, String status) {
+                                                    Network net, DataSplits data, String status) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("run", cfg.name());
         m.put("status", status);

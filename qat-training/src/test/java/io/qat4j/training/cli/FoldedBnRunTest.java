@@ -53,7 +53,7 @@ class FoldedBnRunTest {
         Path resumed = tmp.resolve("resumed");
         CliTestSupport.Outcome first = run(smallRun(resumed, 1));
         assertEquals(0, first.exitCode(), first.err());
-        MultiLayerNetwork afterEpoch1 = TrainingRun.restoreModel(resumed.resolve("checkpoints/epoch-0001.zip"));
+        MultiLayerNetwork afterEpoch1 = (MultiLayerNetwork) io.qat4j.training.model.Network.restore(resumed.resolve("checkpoints/epoch-0001.zip")).model();
         assertInstanceOf(QuantConvBN2D.class, afterEpoch1.getLayer("conv1").conf().getLayer());
         assertInstanceOf(QuantDenseBN.class, afterEpoch1.getLayer("fc1").conf().getLayer());
         assertFalse(frozen(afterEpoch1, "conv1") || frozen(afterEpoch1, "fc1"), "epoch 1 trains with batch statistics");
@@ -62,7 +62,7 @@ class FoldedBnRunTest {
 
         CliTestSupport.Outcome second = run(smallRun(resumed, 2, "--resume"));
         assertEquals(0, second.exitCode(), second.err());
-        MultiLayerNetwork last = TrainingRun.restoreModel(resumed.resolve("last.zip"));
+        MultiLayerNetwork last = (MultiLayerNetwork) io.qat4j.training.model.Network.restore(resumed.resolve("last.zip")).model();
         assertTrue(frozen(last, "conv1") && frozen(last, "conv2") && frozen(last, "fc1"), "frozen from epoch 2 on");
         for (String layer : List.of("conv1", "conv2", "fc1")) {
             for (String key : List.of("mean", "var")) {

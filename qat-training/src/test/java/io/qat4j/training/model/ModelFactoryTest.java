@@ -50,7 +50,8 @@ class ModelFactoryTest {
     private static final Path CONFIGS = Path.of("..", "configs", "mnist");
 
     private static MultiLayerConfiguration build(String file, String... overrides) {
-        return ModelFactory.build(ExperimentConfig.load(CONFIGS.resolve(file), List.of(overrides)));
+        return ((io.qat4j.zoo.NetConf.Stack) ModelFactory.build(ExperimentConfig.load(CONFIGS.resolve(file),
+                List.of(overrides)))).conf();
     }
 
     private static Layer layer(MultiLayerConfiguration c, String name) {
@@ -244,8 +245,8 @@ class ModelFactoryTest {
         assertEquals("int(bits=4, narrow=true, axis=channel) | pact(bits=4, init=4, l2=0.0001, lr_scale=10)", sites(pact, "fc1"));
         assertEquals("qil(bits=3) | float", sites(build("lenet5-qil-w3a3.yaml"), "conv2"));
 
-        MultiLayerConfiguration fashion = ModelFactory.build(ExperimentConfig.load(
-                Path.of("..", "configs", "fashion-mnist", "lenet5-pact-w4a4.yaml"), List.of()));
+        MultiLayerConfiguration fashion = stack(ModelFactory.build(ExperimentConfig.load(
+                Path.of("..", "configs", "fashion-mnist", "lenet5-pact-w4a4.yaml"), List.of())));
         assertLearned(fashion, "pool1_act=[]", "pool2_act=[alpha]", "bn3_act=[alpha]", "fc1=[]");
         assertEquals("int(bits=8, signed=false, observer=ema)",
                 ((QuantActivation) layer(fashion, "pool1_act")).spec().toString());
@@ -277,7 +278,7 @@ class ModelFactoryTest {
             assertEquals(512, ((DeviationBatchNorm) layer(c, "bn3")).getNOut());
             assertInstanceOf(ActivationLayer.class, layer(c, "bn3_relu"));
             assertEquals(List.of(LayerKind.CONV, LayerKind.BATCHNORM, LayerKind.ACTIVATION, LayerKind.POOL),
-                    ModelFactory.layerRefs(c).stream().limit(4).map(QuantizationPlan.LayerRef::kind).toList());
+                    ModelFactory.layerRefs(new io.qat4j.zoo.NetConf.Stack(c)).stream().limit(4).map(QuantizationPlan.LayerRef::kind).toList());
         }
         assertInstanceOf(BatchNormalization.class, layer(build("lenet5-bn.yaml"), "bn1"));
         assertInstanceOf(BatchNormalization.class, layer(build("lenet5-rangebn.yaml", "model.options.batch_norm=true"), "bn2"));
@@ -300,7 +301,7 @@ class ModelFactoryTest {
     @Test
     void convBnConfigFoldsBatchNormIntoQuantizedLayers() {
         ExperimentConfig cfg = ExperimentConfig.load(CONFIGS.resolve("lenet5-convbn-w4a4.yaml"), List.of());
-        MultiLayerConfiguration c = ModelFactory.build(cfg);
+        MultiLayerConfiguration c = stack(ModelFactory.build(cfg));
         assertEquals(List.of("conv1", "conv1_relu", "pool1", "pool1_act", "conv2", "conv2_relu", "pool2", "pool2_act",
                 "fc1", "fc1_act", "output"), c.getConfs().stream().map(n -> n.getLayer().getLayerName()).toList());
         assertInstanceOf(QuantConvBN2D.class, layer(c, "conv1"));
@@ -339,5 +340,9 @@ class ModelFactoryTest {
         assertTrue(e.getMessage().contains("wage_scale") && e.getMessage().contains("batch_norm: false"), e.getMessage());
         e = assertThrows(UserException.class, () -> build("lenet5-wage-2888.yaml", "quantization.first_layer={weights: 8}"));
         assertTrue(e.getMessage().contains("same weight bit width") && e.getMessage().contains("conv1=8"), e.getMessage());
+    }
+
+    static MultiLayerConfiguration stack(io.qat4j.zoo.NetConf conf) {
+        return ((io.qat4j.zoo.NetConf.Stack) conf).conf();
     }
 }

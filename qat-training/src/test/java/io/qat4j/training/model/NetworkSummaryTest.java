@@ -21,7 +21,7 @@ class NetworkSummaryTest {
     @Test
     void lenet5W4A4RowsMatchHandCounts() {
         ExperimentConfig cfg = ExperimentConfig.load(CONFIGS.resolve("lenet5-w4a4.yaml"), List.of());
-        MultiLayerConfiguration conf = ModelFactory.build(cfg);
+        io.qat4j.zoo.NetConf conf = ModelFactory.build(cfg);
         List<QuantizationPlan.LayerRef> refs = ModelFactory.layerRefs(conf);
         NetworkSummary s = NetworkSummary.of(conf, ModelFactory.inputType(cfg, conf),
                 QuantizationPlan.resolve(cfg.quantization(), refs));

@@ -40,14 +40,14 @@ class EvaluatorTest {
         List<DataSet> batches = List.of(
                 new DataSet(Nd4j.create(new double[][]{logits[0], logits[1], logits[2]}), Nd4j.create(new double[][]{{1, 0}, {0, 1}, {0, 1}})),
                 new DataSet(Nd4j.create(new double[][]{logits[3]}), Nd4j.create(new double[][]{{1, 0}})));
-        Evaluator.Result r = Evaluator.evaluate(identitySoftmax(), new ListDataSetIterator<>(batches, 3), 0);
+        Evaluator.Result r = Evaluator.evaluate(io.qat4j.training.model.Network.of(identitySoftmax()), new ListDataSetIterator<>(batches, 3), 0);
         assertEquals(4, r.examples());
         assertEquals(0.5, r.accuracy(), 0);
         assertEquals(loss / 4, r.meanLoss(), 1e-12);
         assertArrayEquals(new long[]{1, 1}, r.confusion()[0]);
         assertArrayEquals(new long[]{1, 1}, r.confusion()[1]);
 
-        Evaluator.Result limited = Evaluator.evaluate(identitySoftmax(), new ListDataSetIterator<>(batches, 3), 2);
+        Evaluator.Result limited = Evaluator.evaluate(io.qat4j.training.model.Network.of(identitySoftmax()), new ListDataSetIterator<>(batches, 3), 2);
         assertEquals(2, limited.examples());
         assertEquals(1.0, limited.accuracy(), 0);
     }
