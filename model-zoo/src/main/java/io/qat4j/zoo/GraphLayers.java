@@ -13,9 +13,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -30,7 +28,9 @@ import java.util.Locale;
 /**
  * The building blocks of the graph models (ResNet, VGG-small, MobileNetV1), each built as the stock DL4J
  * layers when the plan leaves it float and as the quantized twins otherwise, so a float plan gives exactly
- * the float network. Every method adds vertices after {@code input} and returns the name of the vertex
+ * the float network. Convolutions are the exception: they are always {@code QuantConv2D} /
+ * {@code QuantDepthwiseConv2D}, with float sites when the plan leaves them float, which compute DL4J's
+ * convolution bit for bit (tested) with faster kernels. Every method adds vertices after {@code input} and returns the name of the vertex
  * that holds its result.
  *
  * <p>A convolution unit {@code U} (convolution, batch normalization, activation) has one activation
@@ -90,19 +90,17 @@ final class GraphLayers {
         return activation(name, name + "_bn", act, actSpec);
     }
 
+    /**
+     * The convolution of a unit: always the quantized twin, with float sites where the plan leaves it float —
+     * it computes DL4J's convolution bit for bit then, with the project's faster kernels.
+     */
     private static Layer convLayer(int k, int nOut, int stride, Activation act, boolean bias, boolean depthwise,
                                    QuantSites s) {
         if (depthwise) {
-            return s.isFloat()
-                    ? new DepthwiseConvolution2D.Builder(k, k).depthMultiplier(1).stride(stride, stride)
-                    .convolutionMode(ConvolutionMode.Same).hasBias(bias).activation(act).build()
-                    : new QuantDepthwiseConv2D.Builder(k, k).quant(s).depthMultiplier(1).stride(stride, stride)
+            return new QuantDepthwiseConv2D.Builder(k, k).quant(s).depthMultiplier(1).stride(stride, stride)
                     .convolutionMode(ConvolutionMode.Same).hasBias(bias).activation(act).build();
         }
-        return s.isFloat()
-                ? new ConvolutionLayer.Builder(k, k).nOut(nOut).stride(stride, stride).convolutionMode(ConvolutionMode.Same)
-                .hasBias(bias).activation(act).build()
-                : new QuantConv2D.Builder(k, k).nOut(nOut).stride(stride, stride).convolutionMode(ConvolutionMode.Same)
+        return new QuantConv2D.Builder(k, k).nOut(nOut).stride(stride, stride).convolutionMode(ConvolutionMode.Same)
                 .hasBias(bias).activation(act).quant(s).build();
     }
 

@@ -134,6 +134,7 @@ class GraphModelsTest {
         MobileNetV1.Options m = new MobileNetV1.Options(0.25, Normalization.STANDARD, BnFolding.none());
         ComputationGraph mf = graph("mobilenet_v1", m, CIFAR, QuantPlan.none());
         assertTrue(layer(mf, "dw1") instanceof DepthwiseConvolution2D);
+        assertTrue(((QuantDepthwiseConv2D) layer(mf, "dw1")).getQuantSites().isFloat());
         assertArrayEquals(new long[] {2, 10}, mf.outputSingle(Nd4j.rand(2, 3 * 32 * 32)).shape());
         ComputationGraph mq = graph("mobilenet_v1", new MobileNetV1.Options(0.25, Normalization.STANDARD,
                 BnFolding.folded(0)), MNIST, W4A4);
@@ -149,13 +150,14 @@ class GraphModelsTest {
     }
 
     @Test
-    void floatPlansGiveStockLayersOnly() {
+    void floatPlansQuantizeNothing() {
         ComputationGraphConfiguration c = ((NetConf.Graph) ModelZoo.build("resnet", ResNet.Options.defaults(), MNIST,
                 SETTINGS)).conf();
         for (var v : c.getVertices().values()) {
             if (v instanceof LayerVertex lv) {
-                assertFalse(lv.getLayerConf().getLayer().getClass().getName().startsWith("io.qat4j"),
-                        lv.getLayerConf().getLayer().getLayerName());
+                Layer l = lv.getLayerConf().getLayer();
+                assertTrue(l instanceof io.qat4j.layers.nn.QuantLayer q ? q.getQuantSites().isFloat()
+                        : !l.getClass().getName().startsWith("io.qat4j"), l.getLayerName());
             }
         }
     }

@@ -76,7 +76,7 @@ public final class InferenceBenchmark {
             }
             Path named = d.getFileName().toString().equals("export") && d.getParent() != null ? d.getParent() : d;
             subjects.add(new Subject(named.getFileName().toString(), ExportReader.read(d),
-                    io.qat4j.training.export.Exporter.stack(io.qat4j.training.model.Network.restore(Path.of(info.model())))));
+                    (MultiLayerNetwork) io.qat4j.training.model.Network.restore(Path.of(info.model())).model()));
         }
         int n = (int) x.size(0);
         float[][] xs = x.reshape('c', n, x.length() / n).toFloatMatrix();

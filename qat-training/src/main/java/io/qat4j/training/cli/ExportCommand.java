@@ -6,12 +6,12 @@ import io.qat4j.inference.format.Manifest;
 import io.qat4j.training.UserException;
 import io.qat4j.training.config.ExperimentConfig;
 import io.qat4j.training.export.ExportInfo;
-import io.qat4j.training.export.Exporter;
+import io.qat4j.export.Exporter;
 import io.qat4j.training.run.RunDirectory;
 import io.qat4j.training.run.TrainingRun;
 import io.qat4j.training.data.DataSplits;
 import io.qat4j.training.model.Network;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -108,7 +108,7 @@ final class ExportCommand implements Callable<Integer> {
             name = cfg.name();
             dataset = cfg.dataset().name();
         }
-        MultiLayerNetwork net = Exporter.stack(Network.restore(model));
+        Model net = Network.restore(model).model();
         Exporter.Result r;
         try {
             Exporter.OutputQuant oq = Exporter.OutputQuant.int32();
@@ -150,7 +150,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     /** Largest |logit| of the fake-quant model over the first {@code calibration} training images (epoch-0 order). */
-    private double calibrationRange(MultiLayerNetwork net, ExperimentConfig cfg) {
+    private double calibrationRange(Model net, ExperimentConfig cfg) {
         DataSplits splits = TrainingRun.loadData(ExperimentConfig.load(new RunDirectory(runDir).config(),
                 List.of("dataset.validation=0")));
         DataSetIterator it = splits.train(500, 0);

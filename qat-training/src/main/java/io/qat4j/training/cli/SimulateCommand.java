@@ -17,12 +17,12 @@ import io.qat4j.inference.format.ActivationSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import io.qat4j.training.export.Exporter;
+import io.qat4j.export.Exporter;
 import io.qat4j.training.export.Simulator;
 import io.qat4j.training.run.RunDirectory;
 import io.qat4j.training.run.TrainingRun;
 import io.qat4j.training.model.Network;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.api.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -136,10 +136,11 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserException("cannot read export " + exportDir + ": " + e.getMessage(), e);
         }
-        MultiLayerNetwork net = Exporter.stack(Network.restore(model));
+        Network network = Network.restore(model);
         if (reference.equals("float64")) {
-            net = net.convertDataType(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+            network = network.convertDataType(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
         }
+        Model net = network.model();
         if (exportedBiases) {
             System.out.println("fake-quant model with the exported int32 biases of: "
                     + Simulator.useExportedBiases(export, net));

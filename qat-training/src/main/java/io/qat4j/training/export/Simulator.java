@@ -8,7 +8,8 @@ import io.qat4j.inference.engine.LayerStats;
 import io.qat4j.inference.format.ActivationSpec;
 import io.qat4j.inference.format.ExportModel;
 import io.qat4j.inference.format.LayerSpec;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import io.qat4j.export.ExportNetwork;
+import org.deeplearning4j.nn.api.Model;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -22,7 +23,7 @@ import java.util.Map;
  *
  * <p>Per image: the input codes are {@code Quantization.quantizeInput(x)}; the engine computes every layer's codes
  * ({@link IntegerEngine#runAll}); the fake-quant model computes its float activations
- * ({@code net.feedForward(x, false)}) and its logits ({@link Exporter#fakeQuantLogits}). Codes are compared in
+ * ({@link ExportNetwork#activations}) and its logits ({@link ExportNetwork#logits}). Codes are compared in
  * LSBs of each layer's output quantization: the fake-quant value v becomes clamp(rint(v·(1/s)) + z) (float32, as the
  * quantizers compute it; binary layers: v &gt;= 0 ? +1 : -1), the logits clamp(rint(v / s_out)) at the export's
  * output quantization. Top-1 agreement compares the engine's argmax over its logit codes with the fake-quant
@@ -72,11 +73,12 @@ public final class Simulator {
   /**
    * Simulates {@code limit} images (0 = all) of {@code data}.
    *
-   * @param sources exported layer name to the DL4J layer index it corresponds to ({@link Exporter.Result})
+   * @param sources exported layer name to the DL4J node it corresponds to ({@code io.qat4j.export.Exporter.Result})
    */
-  public static Report run(ExportModel export, MultiLayerNetwork net, Map<String, Integer> sources,
+  public static Report run(ExportModel export, Model net, Map<String, String> sources,
       DataSetIterator data, long limit, EngineConfig config) {
     IntegerEngine engine = new IntegerEngine(export, config);
+    ExportNetwork network = ExportNetwork.of(net);
     ActivationSpec input = export.manifest().input();
     LayerSpec outLayer = export.manifest().outputLayer();
     ActivationSpec outSpec = outLayer.output();
@@ -105,13 +107,13 @@ public final class Simulator {
       DataSet ds = data.next();
       INDArray x = ds.getFeatures();
       int batch = (int) x.size(0);
-      List<INDArray> acts = net.feedForward(x.castTo(net.params().dataType()), false);
-      float[][] logits = Exporter.fakeQuantLogits(net, acts).toFloatMatrix();
+      Map<String, INDArray> acts = network.activations(x.castTo(net.params().dataType()));
+      float[][] logits = network.logits(acts).toFloatMatrix();
       float[][] xs = x.reshape('c', batch, x.length() / batch).toFloatMatrix();
       long[] labels = ds.getLabels().argMax(1).toLongVector();
       float[][][] layerActs = new float[compared.size()][][];
       for (int k = 0; k < compared.size(); k++) {
-        INDArray a = acts.get(sources.get(compared.get(k).name()) + 1);
+        INDArray a = acts.get(sources.get(compared.get(k).name()));
         layerActs[k] = a.dup('c').reshape('c', batch, a.length() / batch).toFloatMatrix();
       }
       for (int b = 0; b < batch && (limit <= 0 || n < limit); b++, n++) {
@@ -165,7 +167,7 @@ public final class Simulator {
     for (int k = 0; k < compared.size(); k++) {
       long v = Math.max(1, layerCounts[k][0]);
       LayerSpec l = compared.get(k);
-      String dl4j = net.getLayerWiseConfigurations().getConf(sources.get(l.name())).getLayer().getLayerName();
+      String dl4j = sources.get(l.name());
       la.add(new LayerAgreement(l.name(), l.op(), dl4j, layerCounts[k][0], (double) layerCounts[k][1] / v,
           (double) layerCounts[k][2] / v, layerMax[k], layerSum[k] / v));
     }
@@ -189,21 +191,22 @@ public final class Simulator {
    * computes what the integer-only model computes, up to the float rounding of the fake-quant arithmetic: this
    * isolates the effect of bias rounding. Returns the names of the layers changed.
    */
-  public static List<String> useExportedBiases(ExportModel export, MultiLayerNetwork net) {
-    List<String> names = net.getLayerWiseConfigurations().getConfs().stream()
-        .map(c -> c.getLayer().getLayerName()).toList();
+  public static List<String> useExportedBiases(ExportModel export, Model net) {
+    ExportNetwork network = ExportNetwork.of(net);
     List<String> changed = new ArrayList<>();
     for (LayerSpec l : export.manifest().layers()) {
-      int idx = names.indexOf(l.name());
-      if (l.bias() == null || idx < 0) {
+      ExportNetwork.Node node = network.nodes().stream().filter(x -> x.name().equals(l.name())).findFirst()
+          .orElse(null);
+      if (l.bias() == null || node == null || node.impl() == null) {
         continue;
       }
       int[] q = export.tensors().get(l.bias().file()).data();
-      INDArray b = net.getLayer(idx).paramTable().get("b");
-      boolean folded = idx + 1 < names.size() && io.qat4j.layers.fold.BatchNormFold.isNormalization(
-          net.getLayerWiseConfigurations().getConf(idx + 1).getLayer());
-      if (folded) {
-        org.deeplearning4j.nn.api.Layer bnLayer = net.getLayer(idx + 1);
+      INDArray b = node.impl().paramTable().get("b");
+      ExportNetwork.Node bn = network.nodes().stream().filter(x -> x.inputs().equals(List.of(l.name()))
+          && x.layer() != null && io.qat4j.layers.fold.BatchNormFold.isNormalization(x.layer())).findFirst()
+          .orElse(null);
+      if (bn != null) {
+        org.deeplearning4j.nn.api.Layer bnLayer = bn.impl();
         INDArray beta = bnLayer.paramTable().get("beta");
         if (beta == null || beta.length() != q.length) {
           continue;
@@ -219,7 +222,7 @@ public final class Simulator {
           continue;
         }
         // A constant output scale (WAGE's 1/α) was folded into the exported bias scale: b = q·scale / c.
-        double c0 = outputScale(net, idx);
+        double c0 = outputScale(node.layer());
         for (int c = 0; c < q.length; c++) {
           b.putScalar(c, q[c] * l.bias().scale().get(c) / c0);
         }
@@ -230,8 +233,7 @@ public final class Simulator {
   }
 
   /** The constant scale c of a layer's {@link io.qat4j.layers.train.ScaledActivation} (1 without one). */
-  private static double outputScale(MultiLayerNetwork net, int idx) {
-    org.deeplearning4j.nn.conf.layers.Layer l = net.getLayerWiseConfigurations().getConf(idx).getLayer();
+  private static double outputScale(org.deeplearning4j.nn.conf.layers.Layer l) {
     return l instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl
         && bl.getActivationFn() instanceof io.qat4j.layers.train.ScaledActivation sa ? sa.scale() : 1;
   }

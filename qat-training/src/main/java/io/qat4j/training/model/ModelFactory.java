@@ -69,7 +69,9 @@ public final class ModelFactory {
         List<QuantizationPlan.LayerRef> refs = layerRefs(floatConf);
         QuantizationPlan.requireKnownNames(cfg.quantization(), refs);
         List<QuantizationPlan.LayerPrecision> precisions = QuantizationPlan.resolve(cfg.quantization(), refs);
-        boolean nonNegative = "relu".equals(cfg.model().optString("activation"));
+        // ResNet and MobileNet have no activation option: they use ReLU
+        boolean nonNegative = !cfg.model().options().containsKey("activation")
+                || "relu".equals(cfg.model().optString("activation"));
         QuantPlan plan;
         try {
             FixedPointConfig fp = cfg.quantization().fixedPoint();

@@ -183,6 +183,12 @@ public final class Network {
         return "";
     }
 
+    /** A copy in another floating-point type (e.g. double, for a fake-quant reference without float32 noise). */
+    public Network convertDataType(org.nd4j.linalg.api.buffer.DataType type) {
+        return new Network(model instanceof ComputationGraph g ? g.convertDataType(type)
+                : ((MultiLayerNetwork) model).convertDataType(type));
+    }
+
     public long numParams() {
         return model.numParams();
     }

@@ -1,5 +1,8 @@
 package io.qat4j.training.export;
 
+import io.qat4j.export.ExportNetwork;
+import io.qat4j.export.Exporter;
+
 import io.qat4j.inference.engine.EngineConfig;
 import io.qat4j.inference.format.ExportModel;
 import io.qat4j.inference.format.LayerSpec;
@@ -79,7 +82,7 @@ class ExporterFoldAndBinaryTest {
     assertEquals("conv2d", conv.op());
     assertTrue(conv.weights().scale().stream().allMatch(s -> s > 0), "positive folded scales " + conv.weights().scale());
     // the folded layer's codes are the fake-quant weight codes, negated where γ < 0
-    INDArray fq = Exporter.fakeQuantWeights(net, 0);
+    INDArray fq = ExportNetwork.fakeQuantWeights(ExportNetwork.of(net).nodes().get(0));
     int[] codes = r.model().tensors().get(conv.weights().file()).data();
     INDArray gamma = net.getLayer(1).getParam("gamma");
     INDArray factor = io.qat4j.layers.fold.BatchNormFold.Stats.of(
@@ -213,7 +216,7 @@ class ExporterFoldAndBinaryTest {
     assertEquals(1.0, rep.outputWithin1LsbFraction(), "output codes within 1 LSB");
     assertTrue(rep.top1Agreement() >= 0.98, "top-1 agreement " + rep.top1Agreement());
     // the logits the output is compared with include 1/α of the output layer
-    INDArray logits = Exporter.fakeQuantLogits(net, net.feedForward(test.getFeatures(), false));
+    INDArray logits = ExportNetwork.of(net).logits(test.getFeatures());
     INDArray expected = net.output(test.getFeatures(), false);
     assertEquals(0, expected.sub(logits.castTo(expected.dataType())).amaxNumber().doubleValue(), 1e-5);
   }

@@ -1,5 +1,8 @@
 package io.qat4j.training.export;
 
+import io.qat4j.export.ExportNetwork;
+import io.qat4j.export.Exporter;
+
 import io.qat4j.inference.engine.EngineConfig;
 import io.qat4j.inference.format.ExportModel;
 import io.qat4j.inference.format.ExportReader;
@@ -142,7 +145,7 @@ class ExporterTest {
     ExportModel m = Exporter.export(net, "tiny").model();
     io.qat4j.inference.engine.IntegerEngine engine = new io.qat4j.inference.engine.IntegerEngine(m, EngineConfig.INT32);
     INDArray x = images.getFeatures();
-    float[][] fake = Exporter.fakeQuantLogits(net, net.feedForward(x, false)).toFloatMatrix();
+    float[][] fake = ExportNetwork.of(net).logits(x).toFloatMatrix();
     float[][] xs = x.toFloatMatrix();
     double s = m.manifest().outputLayer().output().scale();
     int equalArgmax = 0;
