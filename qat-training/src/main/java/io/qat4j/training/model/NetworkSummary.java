@@ -69,14 +69,13 @@ public final class NetworkSummary {
             QuantizationPlan.LayerPrecision prec = plan.get(i);
             Precision wBits = kind.hasWeights() ? prec.weights() : null;
             long memBits = weightParams * (wBits == null ? 32 : wBits.bits()) + (params - weightParams) * 32L;
-            // Activation precision applies where a layer quantizes its output (class scores stay float).
-            boolean hasSites = kind == LayerKind.CONV || kind == LayerKind.DENSE || kind == LayerKind.BATCHNORM
-                    || kind == LayerKind.ACTIVATION;
-            Precision aBits = hasSites ? prec.activations() : null;
-            if (l instanceof io.qat4j.layers.nn.QuantActivation qa) {
-                // what the built layer quantizes: after max pooling that is the activation of the layer before the
-                // pool (conv1's 8 bits at pool1_act in a W4A4 network), not the plan's entry for this name
-                aBits = qa.spec().isFloat() ? Precision.FLOAT : new Precision(qa.spec().bits());
+            // The precision a layer quantizes its output with, as built (null where it quantizes nothing: LeNet's
+            // conv1 is quantized after the pool, at pool1_act; batch normalization before an activation layer).
+            Precision aBits = null;
+            if (l instanceof io.qat4j.layers.nn.QuantLayer q && !(l instanceof org.deeplearning4j.nn.conf.layers.BaseOutputLayer)
+                    && !q.getQuantSites().output().isFloat()) {
+                io.qat4j.layers.quant.QuantSpec spec = q.getQuantSites().output();
+                aBits = new Precision(spec.kind() == io.qat4j.layers.quant.QuantKind.BINARY ? 1 : spec.bits());
             }
             rows.add(new Row(l.getLayerName(), l.getClass().getSimpleName(), shape(out), params, weightParams,
                     macs(l, in, out), wBits, aBits, memBits));
@@ -87,8 +86,16 @@ public final class NetworkSummary {
 
     static long macs(Layer l, InputType in, InputType out) {
         if (l instanceof ConvolutionLayer c && out instanceof InputType.InputTypeConvolutional o) {
-            long[] k = {c.getKernelSize()[0], c.getKernelSize()[1]};
-            return o.getChannels() * o.getHeight() * o.getWidth() * c.getNIn() * k[0] * k[1];
+            long k = (long) c.getKernelSize()[0] * c.getKernelSize()[1];
+            long positions = o.getHeight() * o.getWidth();
+            if (l instanceof org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D) {
+                return o.getChannels() * positions * k; // one k x k filter per output channel
+            }
+            if (l instanceof org.deeplearning4j.nn.conf.layers.SeparableConvolution2D s) {
+                long mid = c.getNIn() * s.getDepthMultiplier();
+                return mid * positions * k + o.getChannels() * positions * mid;
+            }
+            return o.getChannels() * positions * c.getNIn() * k;
         }
         if (l instanceof io.qat4j.layers.nn.QuantActivation) {
             return 0;
