@@ -60,6 +60,46 @@ public final class TestModels {
     return a;
   }
 
+  /**
+   * A small residual network with every graph op: conv1 (3x3, pad 1) -&gt; conv2 (3x3, stride 2) on the main branch,
+   * the option-A shortcut sub (max_pool [1, 1] stride 2) -&gt; pad (pad_channels [2, 2]) from conv1, add (TFLite form,
+   * relu folded), gap (global_avg_pool, single-rounding ties to even) and fc (dense to 10 logits).
+   */
+  public static ExportModel residualModel() {
+    Random r = new Random(17);
+    ActivationSpec in = act(list(1, 3, 4, 4), 8, false, 1.0 / 255, 0);
+    ActivationSpec a1 = act(list(1, 4, 4, 4), 8, true, 0.04, -5);
+    TensorSpec w1 = weights("conv1.weight.npy", list(4, 3, 3, 3), 8, true, "int", 0, 0, 0, 0);
+    TensorSpec b1 = bias("conv1.bias.npy", 4);
+    LayerSpec conv1 = LayerSpec.builder("conv1", "conv2d", "input").output(a1).kernel(3, 3).padding(1, 1, 1, 1)
+        .weights(w1).bias(b1).requant(io.qat4j.inference.Requantizer.requant(true, 0.011, 0.009, 0.013, 0.007))
+        .clamp(-5, 127).accumulatorBits(24).build();
+    ActivationSpec a2 = act(list(1, 8, 2, 2), 8, true, 0.05, 3);
+    TensorSpec w2 = weights("conv2.weight.npy", list(8, 4, 3, 3), 4, true, "int", 1, 0, -1, 0, 2, 0, 0, -2);
+    LayerSpec conv2 = LayerSpec.builder("conv2", "conv2d", "conv1").output(a2).kernel(3, 3).stride(2, 2)
+        .padding(1, 1, 1, 1).weights(w2).requant(io.qat4j.inference.Requantizer.requant(true, true, 0.0031)).build();
+    LayerSpec sub = LayerSpec.builder("sub", "max_pool", "conv1").output(a1.withShape(list(1, 4, 2, 2))).kernel(1, 1)
+        .stride(2, 2).build();
+    LayerSpec pad = LayerSpec.builder("pad", "pad_channels", "sub").output(a1.withShape(list(1, 8, 2, 2)))
+        .channelPadding(2, 2).build();
+    double twiceMax = 2 * Math.max(0.05, 0.04);
+    LayerSpec add = LayerSpec.builder("add", "add", "conv2", "pad").output(act(list(1, 8, 2, 2), 8, true, 0.07, -2))
+        .inputRequant(io.qat4j.inference.Requantizer.multipliers(0.05 / twiceMax),
+            io.qat4j.inference.Requantizer.multipliers(0.04 / twiceMax), 20)
+        .requant(io.qat4j.inference.Requantizer.multipliers(twiceMax / ((1 << 20) * 0.07))).clamp(-2, 127).build();
+    LayerSpec gap = LayerSpec.builder("gap", "global_avg_pool", "add").output(act(list(1, 8), 8, true, 0.03, -1))
+        .requant(io.qat4j.inference.Requantizer.requant(true, true, 0.07 / (4 * 0.03))).build();
+    TensorSpec wf = weights("fc.weight.npy", list(10, 8), 8, true, "int", 0);
+    LayerSpec fc = LayerSpec.builder("fc", "dense", "gap").output(act(list(1, 10), 8, true, 0.1, 0)).weights(wf)
+        .requant(io.qat4j.inference.Requantizer.requant(true, 0.03 * 0.01 / 0.1 * 7)).build();
+    Map<String, IntTensor> t = tensors();
+    t.put("conv1.weight.npy", IntTensor.of(w1.shape(), random(r, 108, -128, 127)));
+    t.put("conv1.bias.npy", IntTensor.of(b1.shape(), random(r, 4, -3000, 3000)));
+    t.put("conv2.weight.npy", IntTensor.of(w2.shape(), random(r, 288, -8, 7)));
+    t.put("fc.weight.npy", IntTensor.of(wf.shape(), random(r, 80, -127, 127)));
+    return model(in, List.of(conv1, conv2, sub, pad, add, gap, fc), t);
+  }
+
   /** Boxed list of ints. */
   public static List<Integer> list(int... v) {
     List<Integer> l = new ArrayList<>();

@@ -20,8 +20,8 @@ import java.util.Map;
  * <p>{@link #run} takes the input codes (see {@code io.qat4j.inference.Quantization.quantizeInput}) and
  * returns the last layer's output codes, using int / long arithmetic only: B-bit accumulators
  * ({@link EngineConfig}, wrap or saturate, overflows counted per layer), requantization by integer
- * multiplier and rounding right shift (gemmlowp), integer clamp, pools and residual add. One sample at a
- * time (N = 1). Jacob et al., arXiv:1712.05877; Sakr et al., arXiv:1901.06588. Example:
+ * multiplier and rounding right shift (gemmlowp), integer clamp, pools, channel padding and residual add. One
+ * sample at a time (N = 1). Jacob et al., arXiv:1712.05877; Sakr et al., arXiv:1901.06588. Example:
  * {@code IntegerEngine.load(dir, EngineConfig.INT32).run(codes)}. Not thread-safe (statistics).
  */
 public final class IntegerEngine {
@@ -72,6 +72,8 @@ public final class IntegerEngine {
       case "dense", "binary_dense", "ternary_dense" -> new DenseOp(l, x.size(), x.zeroPoint(),
           model.tensor(l.weights()), l.bias() == null ? null : model.tensor(l.bias()), config);
       case "max_pool", "avg_pool" -> new PoolOp(l, shape, x.zeroPoint());
+      case "global_avg_pool" -> new GlobalAvgPoolOp(l, x);
+      case "pad_channels" -> new PadChannelsOp(l, shape);
       case "relu", "clamp" -> new ClampOp(l);
       case "add" -> {
         ActivationSpec x1 = acts.get(l.inputs().get(1));

@@ -108,7 +108,7 @@ public final class HardwareFiles {
 
   /**
    * The C header {@code model.h}: include guard, {@code <stdint.h>}, macros for the input and for each layer
-   * (output shape, bits, zero point, clamp range, geometry, accumulator bits, left shift) and
+   * (output shape, bits, zero point, clamp range, geometry, channel padding, accumulator bits, left shift) and
    * {@code static const} arrays for weights, weight zero points, biases, multipliers and shifts.
    */
   public static String cHeader(ExportModel model) {
@@ -160,6 +160,10 @@ public final class HardwareFiles {
       }
       if (l.countIncludePad() != null) {
         define(sb, u + "_COUNT_INCLUDE_PAD", l.countIncludePad() ? 1 : 0);
+      }
+      if (l.channelPadding() != null) {
+        define(sb, u + "_CHANNEL_PAD_BEFORE", l.channelPadding().get(0));
+        define(sb, u + "_CHANNEL_PAD_AFTER", l.channelPadding().get(1));
       }
       if (l.accumulatorBits() != null) {
         define(sb, u + "_ACC_BITS", l.accumulatorBits());

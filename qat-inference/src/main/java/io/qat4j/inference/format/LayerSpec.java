@@ -11,8 +11,10 @@ import java.util.List;
  * <p>Fields that an op does not use are null (omitted in JSON). Per op (see {@code docs/export-format.md}):
  * conv2d / depthwise_conv2d / dense and their binary_ / ternary_ variants compute
  * acc = bias[c] + sum (x - zp_x)(w - zp_w[c]), y = clamp(requant(acc, c) + zp_y, clamp); max_pool and
- * avg_pool work on codes of the input's quantization; relu / clamp clamp codes; add requantizes both inputs
- * (TFLite style, with {@code left_shift}); flatten only reshapes.
+ * avg_pool work on codes of the input's quantization; global_avg_pool sums each channel's centered codes and
+ * requantizes the sum (per tensor, or not at all); relu / clamp clamp codes; add requantizes both inputs
+ * (TFLite style, with {@code left_shift}); flatten only reshapes; pad_channels adds {@code channel_padding}
+ * channels of real zeros (the input's zero point) before and after the input's channels.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LayerSpec(
@@ -33,11 +35,13 @@ public record LayerSpec(
     @JsonProperty("input_requant") List<Requant> inputRequant,
     @JsonProperty("left_shift") Integer leftShift,
     @JsonProperty("clamp") List<Integer> clamp,
-    @JsonProperty("accumulator_bits") Integer accumulatorBits) {
+    @JsonProperty("accumulator_bits") Integer accumulatorBits,
+    @JsonProperty("channel_padding") List<Integer> channelPadding) {
 
   /** Op types of format version 1. */
   public static final List<String> OPS = List.of("conv2d", "depthwise_conv2d", "dense", "binary_conv2d",
-      "ternary_conv2d", "binary_dense", "ternary_dense", "max_pool", "avg_pool", "relu", "clamp", "add", "flatten");
+      "ternary_conv2d", "binary_dense", "ternary_dense", "max_pool", "avg_pool", "global_avg_pool", "relu", "clamp",
+      "add", "flatten", "pad_channels");
 
   /** Validates name, op, inputs and the output activation. */
   public LayerSpec {
@@ -61,7 +65,23 @@ public record LayerSpec(
       throw new IllegalArgumentException("clamp " + clamp + " of layer " + name + " not allowed; allowed: [lo, hi] with "
           + output.qmin() + " <= lo <= hi <= " + output.qmax());
     }
+    if (op.equals("pad_channels") != (channelPadding != null)) {
+      throw new IllegalArgumentException("layer " + name + " (" + op + "): channel_padding " + (channelPadding == null
+          ? "is required" : channelPadding + " not allowed") + "; allowed: [before, after] with pad_channels only");
+    }
+    if (channelPadding != null && (channelPadding.size() != 2 || channelPadding.stream()
+        .anyMatch(v -> v == null || v < 0))) {
+      throw new IllegalArgumentException("channel_padding " + channelPadding + " of layer " + name
+          + " not allowed; allowed: [before, after], two integers >= 0");
+    }
+    if (op.equals("global_avg_pool") && requant != null && (Requant.SIGN.equals(requant.kind())
+        || requant.channels() != 1)) {
+      throw new IllegalArgumentException("requant of layer " + name + " (global_avg_pool) has kind " + requant.kind()
+          + " and " + requant.channels() + " channel(s); allowed: one (per tensor) shift, multiplier or "
+          + "single_round_multiplier, or no requant (identity)");
+    }
     inputs = List.copyOf(inputs);
+    channelPadding = channelPadding == null ? null : List.copyOf(channelPadding);
   }
 
   /** The clamp range [lo, hi], defaulting to the output's full code range. */
@@ -99,6 +119,7 @@ public record LayerSpec(
     private Integer leftShift;
     private List<Integer> clamp;
     private Integer accumulatorBits;
+    private List<Integer> channelPadding;
 
     private Builder(String name, String op, List<String> inputs) {
       this.name = name;
@@ -192,11 +213,17 @@ public record LayerSpec(
       return this;
     }
 
+    /** Zero channels added before and after the input's channels (pad_channels). */
+    public Builder channelPadding(int before, int after) {
+      this.channelPadding = List.of(before, after);
+      return this;
+    }
+
     /** The validated spec. */
     public LayerSpec build() {
       return new LayerSpec(name, op, inputs, inputShapes, output, kernel, stride, padding, dilation,
           depthMultiplier, countIncludePad, weights, bias, requant, inputRequant, leftShift, clamp,
-          accumulatorBits);
+          accumulatorBits, channelPadding);
     }
   }
 }

@@ -73,7 +73,8 @@ public record Manifest(
   }
 
   /** Ops whose output keeps the quantization (bits, signedness, scale, zero point) of their input. */
-  public static final Set<String> PASS_THROUGH = Set.of("max_pool", "avg_pool", "relu", "clamp", "flatten");
+  public static final Set<String> PASS_THROUGH = Set.of("max_pool", "avg_pool", "relu", "clamp", "flatten",
+      "pad_channels");
 
   private static boolean sameQuantization(ActivationSpec a, ActivationSpec b) {
     return a.bits() == b.bits() && a.signed() == b.signed() && a.scale() == b.scale()
