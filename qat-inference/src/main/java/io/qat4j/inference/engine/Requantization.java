@@ -43,4 +43,40 @@ final class Requantization {
     }
     return FixedPoint.multiplyByQuantizedMultiplier(x, multiplier[c], shift[c]);
   }
+
+  /**
+   * {@link #apply} to every element of {@code v} in place, for one channel: the same {@link FixedPoint} call per
+   * element, with the kind chosen once per row (fast engine).
+   */
+  void applyRow(int[] v, int channel) {
+    if (sign) {
+      for (int b = 0; b < v.length; b++) {
+        v[b] = v[b] >= 0 ? 1 : -1;
+      }
+      return;
+    }
+    int c = shift.length == 1 ? 0 : channel;
+    int s = shift[c];
+    if (shiftOnly) {
+      for (int b = 0; b < v.length; b++) {
+        v[b] = tiesToEven ? FixedPoint.shiftRequantEven(v[b], s) : FixedPoint.shiftRequant(v[b], s);
+      }
+    } else if (singleRound) {
+      int m = multiplier[c];
+      if (tiesToEven) {
+        for (int b = 0; b < v.length; b++) {
+          v[b] = FixedPoint.singleRoundMultiplyEven(v[b], m, s);
+        }
+      } else {
+        for (int b = 0; b < v.length; b++) {
+          v[b] = FixedPoint.singleRoundMultiply(v[b], m, s);
+        }
+      }
+    } else {
+      int m = multiplier[c];
+      for (int b = 0; b < v.length; b++) {
+        v[b] = FixedPoint.multiplyByQuantizedMultiplier(v[b], m, s);
+      }
+    }
+  }
 }

@@ -1,0 +1,57 @@
+package io.qat4j.inference.engine;
+
+/**
+ * Centered weight codes w - zp_w[o] (int arithmetic, as the reference computes them) in the narrowest of int8,
+ * int16 and int32 that holds them all, in the weight tensor's C order: a byte per weight for int8 codes with
+ * zero point 0 (and binary / ternary codes), two bytes for int8 codes with a zero point or int16 codes.
+ */
+final class PackedWeights {
+  private final byte[] bytes;
+  private final short[] shorts;
+  private final int[] ints;
+
+  /**
+   * Packs {@code codes} of {@code channels} output channels (the leading dimension, {@code codes.length / channels}
+   * each) minus their channel's zero point.
+   */
+  PackedWeights(int[] codes, int[] zeroPoint, int channels) {
+    int per = codes.length / channels;
+    int[] c = new int[codes.length];
+    int lo = 0;
+    int hi = 0;
+    for (int k = 0; k < codes.length; k++) {
+      c[k] = codes[k] - zeroPoint[k / per];
+      lo = Math.min(lo, c[k]);
+      hi = Math.max(hi, c[k]);
+    }
+    if (lo >= Byte.MIN_VALUE && hi <= Byte.MAX_VALUE) {
+      bytes = new byte[c.length];
+      for (int k = 0; k < c.length; k++) {
+        bytes[k] = (byte) c[k];
+      }
+      shorts = null;
+      ints = null;
+    } else if (lo >= Short.MIN_VALUE && hi <= Short.MAX_VALUE) {
+      shorts = new short[c.length];
+      for (int k = 0; k < c.length; k++) {
+        shorts[k] = (short) c[k];
+      }
+      bytes = null;
+      ints = null;
+    } else {
+      ints = c;
+      bytes = null;
+      shorts = null;
+    }
+  }
+
+  /** The centered weight k (C order of the weight tensor). */
+  int get(int k) {
+    return bytes != null ? bytes[k] : shorts != null ? shorts[k] : ints[k];
+  }
+
+  /** Storage width in bits: 8, 16 or 32. */
+  int storageBits() {
+    return bytes != null ? 8 : shorts != null ? 16 : 32;
+  }
+}
