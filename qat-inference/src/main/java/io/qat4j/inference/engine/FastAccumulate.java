@@ -81,11 +81,30 @@ final class FastAccumulate extends FastOp {
     this.multiplier = depthwise ? outChannels / inC : 1;
     this.outH = g.outH(inH);
     this.outW = g.outW(inW);
-    this.weights = new PackedWeights(w.data(), weightZeroPoints(spec, outChannels), outChannels);
+    this.weights = new PackedWeights(blockOrder(w.data(), weightZeroPoints(spec, outChannels), outChannels,
+        depthwise ? 1 : 4));
     this.bias = b == null ? new int[outChannels] : b.data();
     this.requant = new Requantization(spec.requant());
     int bits = config.accumulatorBits();
     this.wrapShift = config.overflow() == OverflowMode.WRAP && bits < 32 ? 32 - bits : 0;
+  }
+
+  /**
+   * The centered weights w - zp_w[o] in block order: for each block of {@code block} output channels (all but the
+   * last O mod block channels), weight k of its channels side by side ([k][j]); then the remaining channels, each
+   * in C order. Weight k of channel o = 4 q + j is at 4 (q K + k) + j for block 4, K weights per channel.
+   */
+  static int[] blockOrder(int[] codes, int[] zp, int channels, int block) {
+    int per = codes.length / channels;
+    int full = channels / block * block;
+    int[] c = new int[codes.length];
+    for (int o = 0; o < channels; o++) {
+      for (int k = 0; k < per; k++) {
+        int wc = codes[o * per + k] - zp[o];
+        c[o < full ? (o / block * per + k) * block + o % block : o * per + k] = wc;
+      }
+    }
+    return c;
   }
 
   /** zp_w[o] per output channel (the one entry of a per-tensor spec repeated). */
@@ -168,21 +187,11 @@ final class FastAccumulate extends FastOp {
         }
         int o = 0;
         for (; o + 4 <= outChannels; o += 4) {
-          int[] a0 = start(o, n);
-          int[] a1 = start(o + 1, n);
-          int[] a2 = start(o + 2, n);
-          int[] a3 = start(o + 3, n);
-          int k0 = o * taps;
-          for (int t = 0; t < nt; t++) {
-            int k = k0 + tapWeight[t];
-            int w0 = weights.get(k);
-            int w1 = weights.get(k + taps);
-            int w2 = weights.get(k + 2 * taps);
-            int w3 = weights.get(k + 3 * taps);
-            if ((w0 | w1 | w2 | w3) != 0) {
-              mac4(a0, a1, a2, a3, x[tapRow[t]], w0, w1, w2, w3);
-            }
-          }
+          int[] a0 = new int[n];
+          int[] a1 = new int[n];
+          int[] a2 = new int[n];
+          int[] a3 = new int[n];
+          block4(a0, a1, a2, a3, o, x, tapRow, tapWeight, nt, o * taps);
           y[o * outH * outW + pos] = finish(a0, o);
           y[(o + 1) * outH * outW + pos] = finish(a1, o + 1);
           y[(o + 2) * outH * outW + pos] = finish(a2, o + 2);
@@ -202,6 +211,37 @@ final class FastAccumulate extends FastOp {
       }
     }
     return y;
+  }
+
+  /**
+   * Sets four new rows to the biases of channels o..o+3 plus their nt listed taps (block-order weights from k0): the
+   * first tap with nonzero weights initializes the rows, the others add.
+   */
+  private void block4(int[] a0, int[] a1, int[] a2, int[] a3, int o, int[][] x, int[] tapRow, int[] tapWeight,
+      int nt, int k0) {
+    boolean first = true;
+    for (int t = 0; t < nt; t++) {
+      int k = k0 + 4 * tapWeight[t];
+      int w0 = weights.get(k);
+      int w1 = weights.get(k + 1);
+      int w2 = weights.get(k + 2);
+      int w3 = weights.get(k + 3);
+      if ((w0 | w1 | w2 | w3) == 0) {
+        continue;
+      }
+      if (first) {
+        set4(a0, a1, a2, a3, x[tapRow[t]], w0, w1, w2, w3, o);
+        first = false;
+      } else {
+        mac4(a0, a1, a2, a3, x[tapRow[t]], w0, w1, w2, w3);
+      }
+    }
+    if (first) {
+      java.util.Arrays.fill(a0, bias[o]);
+      java.util.Arrays.fill(a1, bias[o + 1]);
+      java.util.Arrays.fill(a2, bias[o + 2]);
+      java.util.Arrays.fill(a3, bias[o + 3]);
+    }
   }
 
   /**
@@ -246,10 +286,7 @@ final class FastAccumulate extends FastOp {
         acc[b] = (acc[b] << s) >> s;
       }
     }
-    requant.applyRow(acc, o);
-    if (!requant.isSign()) {
-      addZeroPointAndClamp(acc);
-    }
+    requant.finishRow(acc, o, outZeroPoint, clampLo, clampHi);
     return acc;
   }
 
@@ -257,6 +294,21 @@ final class FastAccumulate extends FastOp {
   static void mac1(int[] a, int[] x, int w) {
     for (int b = 0; b < a.length; b++) {
       a[b] += w * x[b];
+    }
+  }
+
+  /** a_j[b] = bias[o + j] + w_j * x[b] for four accumulator rows sharing one input row. */
+  private void set4(int[] a0, int[] a1, int[] a2, int[] a3, int[] x, int w0, int w1, int w2, int w3, int o) {
+    int b0 = bias[o];
+    int b1 = bias[o + 1];
+    int b2 = bias[o + 2];
+    int b3 = bias[o + 3];
+    for (int b = 0; b < x.length; b++) {
+      int v = x[b];
+      a0[b] = b0 + w0 * v;
+      a1[b] = b1 + w1 * v;
+      a2[b] = b2 + w2 * v;
+      a3[b] = b3 + w3 * v;
     }
   }
 

@@ -14,9 +14,11 @@ final class FastElementwise {
   static final class Clamp extends FastOp {
     private final int lo;
     private final int hi;
+    private final boolean narrowCodes;
 
     Clamp(LayerSpec spec) {
       super(spec);
+      this.narrowCodes = narrowCodes(spec.output());
       this.lo = spec.clamp() != null ? spec.clampMin() : Math.max(outZeroPoint, spec.output().qmin());
       this.hi = spec.clampMax();
     }
@@ -27,7 +29,7 @@ final class FastElementwise {
       int[][] y = new int[x.length][];
       for (int f = 0; f < x.length; f++) {
         y[f] = x[f].clone();
-        clampRow(y[f], lo, hi);
+        clampCodes(y[f], lo, hi, narrowCodes);
       }
       return y;
     }

@@ -1,5 +1,6 @@
 package io.qat4j.inference.engine;
 
+import io.qat4j.inference.format.ActivationSpec;
 import io.qat4j.inference.format.LayerSpec;
 
 /**
@@ -57,6 +58,48 @@ abstract class FastOp {
   static void clampRow(int[] v, int lo, int hi) {
     for (int b = 0; b < v.length; b++) {
       v[b] = Math.min(Math.max(v[b], lo), hi);
+    }
+  }
+
+  /**
+   * Whether any two codes of the activation differ by less than 2^31 (every format but signed 32-bit), so that the
+   * branch-free {@link #maxCodes} and {@link #clampCodes} hold.
+   */
+  static boolean narrowCodes(ActivationSpec a) {
+    return (long) a.qmax() - a.qmin() <= Integer.MAX_VALUE;
+  }
+
+  /**
+   * r = max(r, x) element-wise for codes of one activation. With {@code narrow} ({@link #narrowCodes}) as
+   * r - (d &amp; (d &gt;&gt; 31)), d = r - x (exact since |d| &lt; 2^31; branch-free, so the JIT vectorizes it).
+   */
+  static void maxCodes(int[] r, int[] x, boolean narrow) {
+    if (!narrow) {
+      for (int b = 0; b < r.length; b++) {
+        r[b] = Math.max(r[b], x[b]);
+      }
+      return;
+    }
+    for (int b = 0; b < r.length; b++) {
+      int d = r[b] - x[b];
+      r[b] -= d & (d >> 31);
+    }
+  }
+
+  /**
+   * v = min(max(v, lo), hi) for codes of one activation and lo, hi in its code range; with {@code narrow} as
+   * v - (d &amp; (d &gt;&gt; 31)), d = v - lo, then hi + (e &amp; (e &gt;&gt; 31)), e = v - hi (branch-free).
+   */
+  static void clampCodes(int[] v, int lo, int hi, boolean narrow) {
+    if (!narrow) {
+      clampRow(v, lo, hi);
+      return;
+    }
+    for (int b = 0; b < v.length; b++) {
+      int d = v[b] - lo;
+      int u = v[b] - (d & (d >> 31));
+      int e = u - hi;
+      v[b] = hi + (e & (e >> 31));
     }
   }
 }

@@ -22,6 +22,8 @@ final class FastPool extends FastOp {
   private final int outW;
   private final Geometry g;
   private final GlobalAvgPoolOp globalRef;
+  private final boolean narrow;
+  private final boolean clamps;
 
   /** A pool already validated by its reference op ({@code ref}: the {@link GlobalAvgPoolOp} for global_avg_pool). */
   FastPool(LayerSpec spec, ActivationSpec in, LayerOp ref) {
@@ -38,6 +40,8 @@ final class FastPool extends FastOp {
     this.outH = g.outH(inH);
     this.outW = g.outW(inW);
     this.globalRef = global ? (GlobalAvgPoolOp) ref : null;
+    this.narrow = narrowCodes(in);
+    this.clamps = clampLo > in.qmin() || clampHi < in.qmax();
   }
 
   @Override
@@ -80,12 +84,11 @@ final class FastPool extends FastOp {
   private int[] maxOf(int[][] x, int[] taps, int nt) {
     int[] row = x[taps[0]].clone();
     for (int t = 1; t < nt; t++) {
-      int[] v = x[taps[t]];
-      for (int b = 0; b < row.length; b++) {
-        row[b] = Math.max(row[b], v[b]);
-      }
+      maxCodes(row, x[taps[t]], narrow);
     }
-    clampRow(row, clampLo, clampHi);
+    if (clamps) {
+      clampCodes(row, clampLo, clampHi, narrow);
+    }
     return row;
   }
 

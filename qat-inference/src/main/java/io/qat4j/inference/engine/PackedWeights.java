@@ -1,28 +1,22 @@
 package io.qat4j.inference.engine;
 
 /**
- * Centered weight codes w - zp_w[o] (int arithmetic, as the reference computes them) in the narrowest of int8,
- * int16 and int32 that holds them all, in the weight tensor's C order: a byte per weight for int8 codes with
- * zero point 0 (and binary / ternary codes), two bytes for int8 codes with a zero point or int16 codes.
+ * Centered weight codes (w - zp_w[o], int arithmetic as the reference computes them) in the narrowest of int8,
+ * int16 and int32 that holds them all: a byte per weight for int8 codes with zero point 0 (and binary / ternary
+ * codes), two bytes for int8 codes with a zero point or int16 codes. The caller chooses the order.
  */
 final class PackedWeights {
   private final byte[] bytes;
   private final short[] shorts;
   private final int[] ints;
 
-  /**
-   * Packs {@code codes} of {@code channels} output channels (the leading dimension, {@code codes.length / channels}
-   * each) minus their channel's zero point.
-   */
-  PackedWeights(int[] codes, int[] zeroPoint, int channels) {
-    int per = codes.length / channels;
-    int[] c = new int[codes.length];
+  /** Packs the centered values {@code c} (in the caller's order). */
+  PackedWeights(int[] c) {
     int lo = 0;
     int hi = 0;
-    for (int k = 0; k < codes.length; k++) {
-      c[k] = codes[k] - zeroPoint[k / per];
-      lo = Math.min(lo, c[k]);
-      hi = Math.max(hi, c[k]);
+    for (int v : c) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
     }
     if (lo >= Byte.MIN_VALUE && hi <= Byte.MAX_VALUE) {
       bytes = new byte[c.length];
@@ -39,13 +33,13 @@ final class PackedWeights {
       bytes = null;
       ints = null;
     } else {
-      ints = c;
+      ints = c.clone();
       bytes = null;
       shorts = null;
     }
   }
 
-  /** The centered weight k (C order of the weight tensor). */
+  /** The centered weight at index k. */
   int get(int k) {
     return bytes != null ? bytes[k] : shorts != null ? shorts[k] : ints[k];
   }

@@ -45,38 +45,35 @@ final class Requantization {
   }
 
   /**
-   * {@link #apply} to every element of {@code v} in place, for one channel: the same {@link FixedPoint} call per
-   * element, with the kind chosen once per row (fast engine).
+   * v = clamp(requant(v, channel) + zp, lo, hi) for every element of the row, in place (sign: v = v &gt;= 0 ? 1 : -1,
+   * no zero point or clamp): the reference's finishing step ({@link AccumulatingOp#finish}) with the kind chosen
+   * once per row and the same {@link FixedPoint} call per element (fast engine).
    */
-  void applyRow(int[] v, int channel) {
+  void finishRow(int[] v, int channel, int zp, int lo, int hi) {
     if (sign) {
       for (int b = 0; b < v.length; b++) {
-        v[b] = v[b] >= 0 ? 1 : -1;
+        v[b] = (v[b] >> 31) | 1; // +1 for v >= 0, -1 otherwise, without a branch
       }
       return;
     }
     int c = shift.length == 1 ? 0 : channel;
-    int s = shift[c];
-    if (shiftOnly) {
-      for (int b = 0; b < v.length; b++) {
-        v[b] = tiesToEven ? FixedPoint.shiftRequantEven(v[b], s) : FixedPoint.shiftRequant(v[b], s);
-      }
-    } else if (singleRound) {
+    if (singleRound && !tiesToEven) {
       int m = multiplier[c];
-      if (tiesToEven) {
-        for (int b = 0; b < v.length; b++) {
-          v[b] = FixedPoint.singleRoundMultiplyEven(v[b], m, s);
-        }
-      } else {
-        for (int b = 0; b < v.length; b++) {
-          v[b] = FixedPoint.singleRoundMultiply(v[b], m, s);
-        }
+      int s = shift[c];
+      for (int b = 0; b < v.length; b++) {
+        v[b] = Math.min(Math.max(FixedPoint.singleRoundMultiply(v[b], m, s) + zp, lo), hi);
       }
     } else {
-      int m = multiplier[c];
       for (int b = 0; b < v.length; b++) {
-        v[b] = FixedPoint.multiplyByQuantizedMultiplier(v[b], m, s);
+        v[b] = Math.min(Math.max(apply(v[b], c) + zp, lo), hi);
       }
+    }
+  }
+
+  /** {@link #apply} to every element of the row, in place, for one channel (fast engine). */
+  void applyRow(int[] v, int channel) {
+    for (int b = 0; b < v.length; b++) {
+      v[b] = apply(v[b], channel);
     }
   }
 }
