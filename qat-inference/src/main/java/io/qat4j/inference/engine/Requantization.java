@@ -57,11 +57,19 @@ final class Requantization {
       return;
     }
     int c = shift.length == 1 ? 0 : channel;
+    int m = multiplier == null ? 0 : multiplier[c];
+    int s = shift[c];
     if (singleRound && !tiesToEven) {
-      int m = multiplier[c];
-      int s = shift[c];
       for (int b = 0; b < v.length; b++) {
         v[b] = Math.min(Math.max(FixedPoint.singleRoundMultiply(v[b], m, s) + zp, lo), hi);
+      }
+    } else if (singleRound) {
+      for (int b = 0; b < v.length; b++) {
+        v[b] = Math.min(Math.max(FixedPoint.singleRoundMultiplyEvenNoBranch(v[b], m, s) + zp, lo), hi);
+      }
+    } else if (!shiftOnly) {
+      for (int b = 0; b < v.length; b++) {
+        v[b] = Math.min(Math.max(FixedPoint.multiplyByQuantizedMultiplier(v[b], m, s) + zp, lo), hi);
       }
     } else {
       for (int b = 0; b < v.length; b++) {

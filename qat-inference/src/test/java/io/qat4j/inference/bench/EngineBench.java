@@ -13,8 +13,9 @@ import java.util.Random;
  * (1 and 2 threads) on the LeNet-5-sized export of {@link LeNetExport}, measured in turns over several rounds in one
  * process, so that the ratios hold on a shared machine.
  *
- * <p>Usage (from qat-inference after {@code mvn test-compile}): {@code java -cp target/classes:target/test-classes:JACKSON
- * io.qat4j.inference.bench.EngineBench [images] [rounds] [chunk]}.
+ * <p>Usage (from qat-inference after {@code mvn test-compile}):
+ * {@code java -cp target/classes:target/test-classes:JACKSON io.qat4j.inference.bench.EngineBench [images] [rounds]
+ * [chunk]}.
  */
 public final class EngineBench {
   private EngineBench() {}
@@ -50,8 +51,9 @@ public final class EngineBench {
           sec[1] += (t2 - t1) / 1e9;
           sec[2] += (t3 - t2) / 1e9;
         }
-        System.out.printf(Locale.ROOT, "round %d: reference %.0f img/s, fast 1 thread %.0f img/s, 2 threads %.0f img/s%n",
-            round, refImages / ((t1 - t0) / 1e9), images / ((t2 - t1) / 1e9), images / ((t3 - t2) / 1e9));
+        System.out.printf(Locale.ROOT, "round %d: reference %.0f img/s, fast 1 thread %.0f img/s, "
+            + "2 threads %.0f img/s%n", round, refImages / ((t1 - t0) / 1e9), images / ((t2 - t1) / 1e9),
+            images / ((t3 - t2) / 1e9));
       }
       int[][] check = two.run(java.util.Arrays.copyOf(x, 64));
       for (int i = 0; i < check.length; i++) {

@@ -67,6 +67,7 @@ public final class LeNetExport {
       reals[c] = 128 / typical * (0.5 + r.nextDouble());
     }
     return LayerSpec.builder(name, shape.size() == 4 ? "conv2d" : "dense", input).output(out).weights(w).bias(b)
-        .requant(Requantizer.multipliers(true, reals)).accumulatorBits(8 + 9 + 32 - Integer.numberOfLeadingZeros(fanIn) + 1);
+        .requant(Requantizer.multipliers(true, reals))
+        .accumulatorBits(io.qat4j.inference.AccumulatorWidth.required(8, 8, fanIn, true));
   }
 }
