@@ -13,7 +13,9 @@ import io.qat4j.inference.format.LayerSpec;
  *
  * <p>Loops: per output position, the in-bounds taps are listed once (no im2col copy); for four output channels at
  * a time, each tap's input row (one feature of every sample) is multiplied by the four centered weights and added
- * to four accumulator rows: {@code a_j[b] += w_j * x[b]} over the samples b, the inner loop the JIT vectorizes.
+ * to four accumulator rows: {@code a_j[b] += w_j * x[b]} over the samples b, the inner loop the JIT vectorizes
+ * (int32 lanes; the first tap sets the rows to bias + product). The centered weights w - zp_w[o] are packed into
+ * int8 or int16 where they fit ({@link PackedWeights}), the four of a tap side by side ({@link #blockOrder}).
  * Taps whose four weights are all zero (ternary) are skipped. Depthwise layers take one channel at a time.
  *
  * <p>Exactness (why int32 arithmetic in any order gives the reference's B-bit result). Let s be the exact sum
@@ -162,13 +164,14 @@ final class FastAccumulate extends FastOp {
   @Override
   int[][] run(int[][][] inputs, int n) {
     int[][] x = centered(inputs[0], inZeroPoint);
+    boolean[] zero = zeroRows(x);
     int[][] y = new int[outChannels * outH * outW][];
     int taps = kernelChannels * g.kh() * g.kw();
     int[] tapRow = new int[taps];
     int[] tapWeight = new int[taps];
     for (int oy = 0; oy < outH; oy++) {
       for (int ox = 0; ox < outW; ox++) {
-        int nt = listTaps(oy, ox, tapRow, tapWeight);
+        int nt = listTaps(oy, ox, tapRow, tapWeight, zero);
         int pos = oy * outW + ox;
         if (depthwise) {
           for (int o = 0; o < outChannels; o++) {
@@ -244,11 +247,26 @@ final class FastAccumulate extends FastOp {
     }
   }
 
+  /** Whether each row is all zero (a centered input equal to its zero point in every sample: its terms are 0). */
+  private static boolean[] zeroRows(int[][] x) {
+    boolean[] zero = new boolean[x.length];
+    for (int f = 0; f < x.length; f++) {
+      int[] row = x[f];
+      int any = 0;
+      for (int b = 0; b < row.length; b++) {
+        any |= row[b];
+      }
+      zero[f] = any == 0;
+    }
+    return zero;
+  }
+
   /**
-   * The in-bounds taps of output (oy, ox) in C order of the weights: input row (without the channel offset for
-   * depthwise) and weight offset within the output channel. Returns their number.
+   * The in-bounds taps of output (oy, ox) in C order of the weights whose input row is not all zero (for depthwise,
+   * all in-bounds taps): input row (without the channel offset for depthwise) and weight offset within the output
+   * channel. Returns their number.
    */
-  private int listTaps(int oy, int ox, int[] tapRow, int[] tapWeight) {
+  private int listTaps(int oy, int ox, int[] tapRow, int[] tapWeight, boolean[] zero) {
     int nt = 0;
     int channels = depthwise ? 1 : kernelChannels;
     for (int i = 0; i < channels; i++) {
@@ -262,9 +280,12 @@ final class FastAccumulate extends FastOp {
           if (ix < 0 || ix >= inW) {
             continue;
           }
-          tapRow[nt] = (i * inH + iy) * inW + ix;
-          tapWeight[nt] = (i * g.kh() + ky) * g.kw() + kx;
-          nt++;
+          int row = (i * inH + iy) * inW + ix;
+          if (depthwise || !zero[row]) {
+            tapRow[nt] = row;
+            tapWeight[nt] = (i * g.kh() + ky) * g.kw() + kx;
+            nt++;
+          }
         }
       }
     }

@@ -40,7 +40,7 @@ import java.util.concurrent.Future;
  */
 public final class FastEngine implements AutoCloseable {
   /** Default number of samples computed side by side. */
-  public static final int DEFAULT_CHUNK = 128;
+  public static final int DEFAULT_CHUNK = 256;
 
   private final Manifest manifest;
   private final List<FastOp> ops = new ArrayList<>();

@@ -140,6 +140,36 @@ class FastEngineTest {
   }
 
   @Test
+  void leNetSizedModelWithZeroBordersGivesIdenticalCodes() {
+    // MNIST-like inputs: a zero border in every image (all-zero input rows are skipped), random codes inside
+    ExportModel m = io.qat4j.inference.bench.LeNetExport.create(7);
+    Random r = new Random(8);
+    int[][] x = new int[70][784];
+    for (int[] img : x) {
+      for (int y = 4; y < 24; y++) {
+        for (int c = 4; c < 24; c++) {
+          img[y * 28 + c] = r.nextInt(3) == 0 ? 0 : r.nextInt(256) - 128;
+        }
+      }
+    }
+    IntegerEngine ref = new IntegerEngine(m, EngineConfig.INT32);
+    Set<Integer> distinct = new HashSet<>();
+    try (FastEngine fast = new FastEngine(m, EngineConfig.INT32, 2)) {
+      List<Map<String, int[]>> all = fast.runAll(x);
+      for (int s = 0; s < x.length; s++) {
+        Map<String, int[]> want = ref.runAll(x[s]);
+        for (LayerSpec l : m.manifest().layers()) {
+          assertArrayEquals(want.get(l.name()), all.get(s).get(l.name()), l.name() + ", sample " + s);
+        }
+        for (int v : want.get("fc2")) {
+          distinct.add(v);
+        }
+      }
+    }
+    assertTrue(distinct.size() > 50, "logit codes vary: " + distinct.size());
+  }
+
+  @Test
   void aDifferentModelIsCaught() {
     // the comparison is not vacuous: one weight of the residual model changed -> some codes differ
     ExportModel m = TestModels.residualModel();
