@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.qat4j.inference.engine.EngineConfig;
 import io.qat4j.inference.engine.FastEngine;
 import io.qat4j.inference.engine.IntegerEngine;
+import io.qat4j.inference.format.ActivationSpec;
 import io.qat4j.inference.format.ExportModel;
 import io.qat4j.inference.format.ExportReader;
 import io.qat4j.training.config.ExperimentConfig;
@@ -20,6 +21,8 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -37,7 +40,8 @@ import java.util.Map;
  * included in both); DL4J runs the model with batch 1 and with batch 256. Every model is warmed up first and the
  * measurements take turns over several rounds. Writes the "bench-inference" section of {@code docs/benchmarks.md}
  * and, with {@code --json FILE}, the numbers per export ({@code engine_reference_img_s}, {@code engine_fast_img_s}
- * (2 threads), {@code engine_fast_1_thread_img_s}, {@code dl4j_batch1_img_s}, {@code dl4j_batch_img_s}).
+ * (2 threads), {@code engine_fast_1_thread_img_s}, {@code dl4j_batch1_img_s}, {@code dl4j_batch_img_s}, and per
+ * CPU second of the measuring thread {@code *_cpu_img_s}, which other processes on the machine do not inflate).
  *
  * <p>Usage: {@code scripts/bench-inference [--images N] [--rounds R] [--out FILE] [--json FILE] EXPORT_DIR...}
  * (directories written by {@code qat export}, whose {@code source.json} names the model and run).
@@ -57,7 +61,22 @@ public final class InferenceBenchmark {
                   @JsonProperty("engine_fast_threads") int fastThreads,
                   @JsonProperty("dl4j_batch1_img_s") double dl4jBatch1,
                   @JsonProperty("dl4j_batch_img_s") double dl4jBatch,
-                  @JsonProperty("dl4j_batch_size") int batch) {
+                  @JsonProperty("dl4j_batch_size") int batch,
+                  @JsonProperty("engine_reference_cpu_img_s") double engineReferenceCpu,
+                  @JsonProperty("engine_fast_1_thread_cpu_img_s") double engineFast1Cpu,
+                  @JsonProperty("dl4j_batch1_cpu_img_s") double dl4jBatch1Cpu,
+                  @JsonProperty("dl4j_batch_cpu_img_s") double dl4jBatchCpu) {
+    }
+
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    private static long sink;
+
+    /** Wall and CPU seconds (of this thread) that a task takes. */
+    private static double[] time(Runnable task) {
+        long wall = System.nanoTime();
+        long cpu = CPU.getCurrentThreadCpuTime();
+        task.run();
+        return new double[] {(System.nanoTime() - wall) / 1e9, (CPU.getCurrentThreadCpuTime() - cpu) / 1e9};
     }
 
     private static final int BATCH = 256;
@@ -112,74 +131,77 @@ public final class InferenceBenchmark {
         for (int i = 0; i < n; i += BATCH) {
             batches.add(x.get(NDArrayIndex.interval(i, Math.min(n, i + BATCH))).dup());
         }
-        double[][] seconds = new double[subjects.size()][5];
+        // seconds[export][measurement][0 = wall, 1 = CPU of this thread]; measurements: reference engine, fast
+        // engine 1 thread, fast engine 2 threads (wall only), DL4J batch 1, DL4J batch 256
+        double[][][] seconds = new double[subjects.size()][5][2];
         for (int r = -1; r < rounds; r++) { // round -1 warms up
             for (int s = 0; s < subjects.size(); s++) {
                 Subject sub = subjects.get(s);
+                ActivationSpec in = sub.export().manifest().input();
                 IntegerEngine engine = new IntegerEngine(sub.export(), EngineConfig.INT32);
                 int count = r < 0 ? Math.min(n, 300) : n;
-                long t0 = System.nanoTime();
-                long sink = 0;
-                for (int i = 0; i < count; i++) {
-                    sink += engine.run(Quantization.quantizeInput(xs[i], sub.export().manifest().input()))[0];
-                }
-                double engineSec = (System.nanoTime() - t0) / 1e9;
-                double[] fastSec = new double[2];
+                double[][] t = new double[5][];
+                t[0] = time(() -> {
+                    for (int i = 0; i < count; i++) {
+                        sink += engine.run(Quantization.quantizeInput(xs[i], in))[0];
+                    }
+                });
                 for (int threads = 1; threads <= 2; threads++) {
                     try (FastEngine fast = new FastEngine(sub.export(), EngineConfig.INT32, threads)) {
-                        // the warm-up runs every image three times: the JIT needs a few thousand images
-                        int fastCount = r < 0 ? 3 * n : n;
-                        t0 = System.nanoTime();
-                        for (int j = 0; j < fastCount; j += BATCH) {
-                            int i = j % n;
-                            int[][] codes = new int[Math.min(BATCH, n - i)][];
-                            for (int b = 0; b < codes.length; b++) {
-                                codes[b] = Quantization.quantizeInput(xs[i + b], sub.export().manifest().input());
+                        // the JIT needs about 10,000 images to settle: the warm-up repeats the images
+                        int fastCount = r < 0 ? Math.max(3 * n, 10_000) : n;
+                        t[threads] = time(() -> {
+                            for (int j = 0; j < fastCount; j += BATCH) {
+                                int i = j % n;
+                                int[][] codes = new int[Math.min(BATCH, n - i)][];
+                                for (int b = 0; b < codes.length; b++) {
+                                    codes[b] = Quantization.quantizeInput(xs[i + b], in);
+                                }
+                                sink += fast.run(codes)[0][0];
                             }
-                            sink += fast.run(codes)[0][0];
-                        }
-                        fastSec[threads - 1] = (System.nanoTime() - t0) / 1e9;
+                        });
                     }
                 }
-                t0 = System.nanoTime();
-                for (int i = 0; i < count; i++) {
-                    INDArray y = sub.net().output(singles[i], false);
-                    sink += (long) y.getDouble(0);
-                    y.close();
-                }
-                double single = (System.nanoTime() - t0) / 1e9;
-                t0 = System.nanoTime();
-                for (int k = 0; k < batches.size() && k * BATCH < count; k++) {
-                    INDArray y = sub.net().output(batches.get(k), false);
-                    sink += (long) y.getDouble(0);
-                    y.close();
-                }
-                double batched = (System.nanoTime() - t0) / 1e9;
-                if (r >= 0) {
-                    seconds[s][0] += engineSec;
-                    seconds[s][1] += single;
-                    seconds[s][2] += batched;
-                    seconds[s][3] += fastSec[0];
-                    seconds[s][4] += fastSec[1];
-                }
-                if (sink == Long.MIN_VALUE) {
-                    System.out.println(sink);
+                t[3] = time(() -> {
+                    for (int i = 0; i < count; i++) {
+                        INDArray y = sub.net().output(singles[i], false);
+                        sink += (long) y.getDouble(0);
+                        y.close();
+                    }
+                });
+                t[4] = time(() -> {
+                    for (int k = 0; k < batches.size() && k * BATCH < count; k++) {
+                        INDArray y = sub.net().output(batches.get(k), false);
+                        sink += (long) y.getDouble(0);
+                        y.close();
+                    }
+                });
+                for (int k = 0; k < 5 && r >= 0; k++) {
+                    seconds[s][k][0] += t[k][0];
+                    seconds[s][k][1] += t[k][1];
                 }
             }
         }
+        if (sink == Long.MIN_VALUE) {
+            System.out.println(sink);
+        }
         StringBuilder table = new StringBuilder();
-        table.append("| export | reference engine, 1 image (img/s) | fast engine, 1 thread (img/s) | fast engine, "
-                + "2 threads (img/s) | DL4J fake-quant, batch 1 (img/s) | DL4J fake-quant, batch 256 (img/s) | "
-                + "fast (2 threads) vs DL4J batch 256 |\n|---|---|---|---|---|---|---|\n");
+        table.append("| export | reference engine, 1 image | fast engine, 1 thread | fast engine, 2 threads | DL4J "
+                + "fake-quant, batch 1 | DL4J fake-quant, batch 256 | fast vs DL4J batch 256 |\n"
+                + "|---|---|---|---|---|---|---|\n");
         long total = (long) rounds * n;
         List<Result> results = new ArrayList<>();
         for (int s = 0; s < subjects.size(); s++) {
-            Result res = new Result(subjects.get(s).name(), total / seconds[s][0], total / seconds[s][3],
-                    total / seconds[s][4], 2, total / seconds[s][1], total / seconds[s][2], BATCH);
+            double[][] sec = seconds[s];
+            Result res = new Result(subjects.get(s).name(), total / sec[0][0], total / sec[1][0], total / sec[2][0], 2,
+                    total / sec[3][0], total / sec[4][0], BATCH, total / sec[0][1], total / sec[1][1],
+                    total / sec[3][1], total / sec[4][1]);
             results.add(res);
-            table.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1fx |%n", res.export(),
-                    res.engineReference(), res.engineFast1(), res.engineFast(), res.dl4jBatch1(), res.dl4jBatch(),
-                    res.engineFast() / res.dl4jBatch()));
+            table.append(String.format(Locale.ROOT, "| %s | %.0f (%.0f) | %.0f (%.0f) | %.0f | %.0f (%.0f) | %.0f (%.0f) "
+                    + "| %.1fx (1 thread, CPU), %.1fx (2 threads, wall) |%n", res.export(), res.engineReference(),
+                    res.engineReferenceCpu(), res.engineFast1(), res.engineFast1Cpu(), res.engineFast(),
+                    res.dl4jBatch1(), res.dl4jBatch1Cpu(), res.dl4jBatch(), res.dl4jBatchCpu(),
+                    res.engineFast1Cpu() / res.dl4jBatchCpu(), res.engineFast() / res.dl4jBatch()));
         }
         System.out.print(table);
         if (json != null) {
@@ -196,7 +218,9 @@ public final class InferenceBenchmark {
                 + "tracking on) and the fast integer engine (the same output codes, bit for bit; batches of " + BATCH
                 + " images side by side in vectorized int32 loops, on 1 and 2 threads) both include input "
                 + "quantization; DL4J runs the same trained model's float32 fake-quant graph on the ND4J CPU backend. "
-                + "OMP_NUM_THREADS="
+                + "Each cell is images per second of wall time, and in parentheses per second of the measuring "
+                + "thread's CPU time (with OMP_NUM_THREADS=1 DL4J computes on that thread), which other processes "
+                + "on the machine do not inflate; the 2-thread engine has wall time only. OMP_NUM_THREADS="
                 + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)") + ", " + LocalDate.now() + ".\n\n" + table;
         DocSections.write(out, QatBenchmark.TITLE, "bench-inference", body);
         System.out.println("wrote " + out);
