@@ -15,8 +15,8 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Multiply-accumulate rate of three loop layouts for LeNet-5's conv2 (20x12x12 input, 50 filters 5x5, 1.6 M MACs
- * per image), the accumulation alone (no requantization):
+ * Multiply-accumulate rate (per second of the thread's CPU time) of three loop layouts for LeNet-5's conv2 (20x12x12
+ * input, 50 filters 5x5, 1.6 M MACs per image), the accumulation alone (no requantization):
  * <ol>
  *   <li>one image at a time, inner loop over the 50 output channels: acc[pos][o] += x * w[tap][o], weights as int,
  *   short or byte rows (the JIT of Java 17 vectorizes only the int rows: its loop vectorizer does not mix element
@@ -58,30 +58,31 @@ public final class LayoutBench {
       x[i] = TestModels.random(r, C * H * H, -127, 127);
     }
     ExportModel conv = convExport(w);
+    java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
     try (FastEngine fast = new FastEngine(conv, EngineConfig.INT32, 1)) {
       for (int round = -2; round < rounds; round++) {
         long sink = 0;
-        long t0 = System.nanoTime();
+        long t0 = cpu.getCurrentThreadCpuTime();
         for (int[] img : x) {
           sink += channelsInner(img, wInt, null, null);
         }
-        long t1 = System.nanoTime();
+        long t1 = cpu.getCurrentThreadCpuTime();
         for (int[] img : x) {
           sink += channelsInner(img, null, wShort, null);
         }
-        long t2 = System.nanoTime();
+        long t2 = cpu.getCurrentThreadCpuTime();
         for (int[] img : x) {
           sink += channelsInner(img, null, null, wByte);
         }
-        long t3 = System.nanoTime();
+        long t3 = cpu.getCurrentThreadCpuTime();
         for (int[] img : x) {
           sink += rowsInner(img, w);
         }
-        long t4 = System.nanoTime();
+        long t4 = cpu.getCurrentThreadCpuTime();
         sink += fast.run(x)[0][0];
-        long t5 = System.nanoTime();
+        long t5 = cpu.getCurrentThreadCpuTime();
         double m = (double) MACS * images;
-        System.out.printf(Locale.ROOT, "round %d GMAC/s: channels inner int %.1f, short %.1f, byte %.1f; input rows "
+        System.out.printf(Locale.ROOT, "round %d GMAC per CPU second: channels inner int %.1f, short %.1f, byte %.1f; input rows "
             + "inner %.1f; fast engine (images inner, with requantization) %.1f%s%n", round, m / (t1 - t0),
             m / (t2 - t1), m / (t3 - t2), m / (t4 - t3), m / (t5 - t4), sink == 42 ? " " : "");
       }
