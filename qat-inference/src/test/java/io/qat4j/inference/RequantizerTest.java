@@ -186,6 +186,42 @@ class RequantizerTest {
     }
   }
 
+  /**
+   * The branch-free ties-to-even form of the fast engine equals the reference one: exact halves (M0 = 2^30 with shift
+   * 31 halves x; M0 = 3 * 2^29 with shift 32 gives x * 3/8), extremes of x and M0, every shift 0..62, random values.
+   */
+  @Test
+  void branchFreeTiesToEvenEqualsTheReference() {
+    java.util.Random r = new java.util.Random(5);
+    int[] xs = {0, 1, -1, 2, -2, 3, -3, 5, -5, 7, -7, 12, -12, Integer.MAX_VALUE, Integer.MIN_VALUE,
+        Integer.MIN_VALUE + 1, 1 << 20, -(1 << 20)};
+    int[] ms = {0, 1 << 30, 3 << 29, 1610612736, Integer.MAX_VALUE, 1073741825};
+    long checked = 0;
+    for (int s = 0; s <= 62; s++) {
+      for (int m : ms) {
+        for (int x : xs) {
+          assertEquals(FixedPoint.singleRoundMultiplyEven(x, m, s), FixedPoint.singleRoundMultiplyEvenNoBranch(x, m, s),
+              "x " + x + " M0 " + m + " shift " + s);
+          checked++;
+        }
+        for (int k = 0; k < 300; k++) {
+          int x = k % 3 == 0 ? r.nextInt() : r.nextInt(1 << 16) - (1 << 15);
+          assertEquals(FixedPoint.singleRoundMultiplyEven(x, m, s), FixedPoint.singleRoundMultiplyEvenNoBranch(x, m, s),
+              "x " + x + " M0 " + m + " shift " + s);
+          checked++;
+        }
+      }
+    }
+    // halves: 5 / 2 = 2.5 -> 2, 7 / 2 = 3.5 -> 4, -5 / 2 -> -2, -7 / 2 -> -4; 12 * 3/8 = 4.5 -> 4, -12 * 3/8 -> -4
+    assertEquals(2, FixedPoint.singleRoundMultiplyEvenNoBranch(5, 1 << 30, 31));
+    assertEquals(4, FixedPoint.singleRoundMultiplyEvenNoBranch(7, 1 << 30, 31));
+    assertEquals(-2, FixedPoint.singleRoundMultiplyEvenNoBranch(-5, 1 << 30, 31));
+    assertEquals(-4, FixedPoint.singleRoundMultiplyEvenNoBranch(-7, 1 << 30, 31));
+    assertEquals(4, FixedPoint.singleRoundMultiplyEvenNoBranch(12, 3 << 29, 32));
+    assertEquals(-4, FixedPoint.singleRoundMultiplyEvenNoBranch(-12, 3 << 29, 32));
+    assertTrue(checked > 100_000, "values checked: " + checked);
+  }
+
   /*
    * Accumulator width: a + w + ceil(log2 fan_in) + bias.
    *   int8 x int8, fan-in 25 (5x5x1), bias: 8 + 8 + 5 + 1 = 22

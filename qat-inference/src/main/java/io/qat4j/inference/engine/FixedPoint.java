@@ -95,6 +95,21 @@ public final class FixedPoint {
     return saturate(roundingDivideByPotEven((long) x * (long) m0, shift));
   }
 
+  /**
+   * {@link #singleRoundMultiplyEven} without data-dependent branches (fast engine): for s &gt;= 1,
+   * round_half_even(p / 2^s) = (p + 2^(s-1) - 1 + ((p &gt;&gt; s) &amp; 1)) &gt;&gt; s with p = x * M0. Proof: write
+   * p = q 2^s + r, 0 &lt;= r &lt; 2^s; the sum is q 2^s + (r + 2^(s-1) - 1 + (q &amp; 1)) with the bracket in
+   * [0, 2^(s+1)), so the shift gives q plus 1 exactly when r &gt;= 2^(s-1) + 1 - (q &amp; 1), that is r above half,
+   * or r equal to half and q odd. |p| &lt; 2^62, so the sum does not overflow.
+   */
+  public static int singleRoundMultiplyEvenNoBranch(int x, int m0, int shift) {
+    if (shift < 1 || shift > 62) {
+      return singleRoundMultiplyEven(x, m0, shift);
+    }
+    long p = (long) x * (long) m0;
+    return saturate((p + (1L << (shift - 1)) - 1 + ((p >> shift) & 1)) >> shift);
+  }
+
   /** Pure-shift requantization: RoundingDivideByPOT(x, s) for s &gt;= 0, saturating x * 2^-s for s &lt; 0. */
   public static int shiftRequant(int x, int shift) {
     return shift >= 0 ? roundingDivideByPot(x, shift) : saturatingLeftShift(x, -shift);

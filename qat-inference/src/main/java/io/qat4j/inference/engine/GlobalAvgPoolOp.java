@@ -32,8 +32,8 @@ final class GlobalAvgPoolOp extends LayerOp {
     }
     long widest = Math.max(Math.abs((long) in.qmin() - zp), Math.abs((long) in.qmax() - zp));
     if (widest * area > Integer.MAX_VALUE) {
-      throw bad(spec, "sum of " + area + " centered codes up to " + widest + " can exceed int32; allowed: H*W*max|x - zx| "
-          + "<= 2^31 - 1");
+      throw bad(spec, "sum of " + area + " centered codes up to " + widest + " can exceed int32; allowed: "
+          + "H*W*max|x - zx| <= 2^31 - 1");
     }
     this.requant = spec.requant() == null ? null : new Requantization(spec.requant());
   }

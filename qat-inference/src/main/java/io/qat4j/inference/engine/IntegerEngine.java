@@ -61,8 +61,8 @@ public final class IntegerEngine {
     return new IntegerEngine(ExportReader.read(dir), config);
   }
 
-  /** The one switch from op type to implementation. */
-  private static LayerOp create(LayerSpec l, Map<String, ActivationSpec> acts, ExportModel model,
+  /** The one switch from op type to implementation (also validates the layer for {@link FastEngine}). */
+  static LayerOp create(LayerSpec l, Map<String, ActivationSpec> acts, ExportModel model,
       EngineConfig config) {
     ActivationSpec x = acts.get(l.inputs().get(0));
     int[] shape = LayerOp.ints(x.shape());

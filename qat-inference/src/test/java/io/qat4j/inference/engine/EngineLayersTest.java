@@ -71,8 +71,14 @@ class EngineLayersTest {
     return out;
   }
 
+  /** The reference engine's output; the fast engine must give the same codes for x and for random inputs. */
   private static int[] run(ExportModel m, int[] x) {
-    return new IntegerEngine(m, EngineConfig.INT32).run(x);
+    int[] y = new IntegerEngine(m, EngineConfig.INT32).run(x);
+    try (FastEngine fast = new FastEngine(m, EngineConfig.INT32, 1)) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(y, fast.run(x), "fast engine");
+    }
+    FastEngineTest.assertSameCodes(m, EngineConfig.INT32, 100, new Random(x.length));
+    return y;
   }
 
   @ParameterizedTest(name = "conv2d stride {0}x{1} pad {2},{3},{4},{5} dilation {6}")
@@ -157,7 +163,9 @@ class EngineLayersTest {
     t.put("fc.npy", IntTensor.of(ws.shape(), wt));
     t.put("fcb.npy", IntTensor.of(bs.shape(), bias));
     int[] x = random(r, 12, 0, 255);
-    IntegerEngine e = new IntegerEngine(TestModels.model(in, List.of(flat, fc), t), EngineConfig.INT32);
+    ExportModel model = TestModels.model(in, List.of(flat, fc), t);
+    FastEngineTest.assertSameCodes(model, EngineConfig.INT32, 200, r);
+    IntegerEngine e = new IntegerEngine(model, EngineConfig.INT32);
     Map<String, int[]> all = e.runAll(x);
     assertArrayEquals(x, all.get("flat"));
     assertArrayEquals(referenceDense(x, 128, wt, new int[] {8, 7, 9, 8}, bias, reals, 0, -128, 127), all.get("fc"));
@@ -232,8 +240,9 @@ class EngineLayersTest {
     ActivationSpec in = act(list(1, 5), 8, true, 0.1, -4);
     LayerSpec relu = LayerSpec.builder("relu", "relu", "input").output(in).build();
     LayerSpec clamp = LayerSpec.builder("clamp", "clamp", "relu").output(in).clamp(-2, 60).build();
-    IntegerEngine e = new IntegerEngine(TestModels.model(in, List.of(relu, clamp), TestModels.tensors()),
-        EngineConfig.INT32);
+    ExportModel model = TestModels.model(in, List.of(relu, clamp), TestModels.tensors());
+    FastEngineTest.assertSameCodes(model, EngineConfig.INT32, 200, new Random(6));
+    IntegerEngine e = new IntegerEngine(model, EngineConfig.INT32);
     Map<String, int[]> all = e.runAll(new int[] {-128, -5, -4, 50, 127});
     assertArrayEquals(new int[] {-4, -4, -4, 50, 127}, all.get("relu"));
     assertArrayEquals(new int[] {-2, -2, -2, 50, 60}, all.get("clamp"));
@@ -256,7 +265,9 @@ class EngineLayersTest {
         .requant(Requantizer.multipliers(twiceMax / ((1 << left) * so))).build();
     Map<String, IntTensor> t = TestModels.tensors();
     t.put("id.npy", IntTensor.of(ws.shape(), 1, 1));
-    IntegerEngine e = new IntegerEngine(TestModels.model(in, List.of(other, conv, add), t), EngineConfig.INT32);
+    ExportModel model = TestModels.model(in, List.of(other, conv, add), t);
+    FastEngineTest.assertSameCodes(model, EngineConfig.INT32, 200, r);
+    IntegerEngine e = new IntegerEngine(model, EngineConfig.INT32);
     for (int trial = 0; trial < 50; trial++) {
       int[] x = random(r, 8, -128, 127);
       Map<String, int[]> all = e.runAll(x);
@@ -303,7 +314,9 @@ class EngineLayersTest {
     t.put("t.npy", IntTensor.of(tw.shape(), twt));
     t.put("bw.npy", IntTensor.of(bw.shape(), bwt));
     t.put("bb.npy", IntTensor.of(bb.shape(), bias));
-    IntegerEngine e = new IntegerEngine(TestModels.model(in, List.of(tconv, flat, bfc), t), EngineConfig.INT32);
+    ExportModel model = TestModels.model(in, List.of(tconv, flat, bfc), t);
+    FastEngineTest.assertSameCodes(model, EngineConfig.INT32, 200, new Random(7));
+    IntegerEngine e = new IntegerEngine(model, EngineConfig.INT32);
     int[] x = random(r, 32, 0, 255);
     Map<String, int[]> all = e.runAll(x);
     int[] conv = referenceConv(x, 2, 4, 4, 100, twt, 3, 2, 3, 3, new int[3], null, 1, 1, new int[] {1, 1, 1, 1},
@@ -358,6 +371,7 @@ class EngineLayersTest {
     t.put("b1.npy", IntTensor.of(b1.shape(), bias1));
     t.put("w2.npy", IntTensor.of(w2.shape(), wt2));
     ExportModel m = TestModels.model(in, List.of(fc1, fc2), t);
+    FastEngineTest.assertSameCodes(m, EngineConfig.INT32, 200, new Random(12));
     IntegerEngine e = new IntegerEngine(m, EngineConfig.INT32);
     for (int trial = 0; trial < 20; trial++) {
       int[] x = random(r, 12, 0, 255);

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class NarrowAccumulatorTest {
 
-  private static ExportModel model() {
+  static ExportModel model() {
     TensorSpec ws = TestModels.weights("w.npy", list(1, 8), 8, true, "int", 0);
     LayerSpec fc = LayerSpec.builder("fc", "dense", "input").output(act(list(1, 1), 32, true, 1, 0)).weights(ws)
         .requant(new Requant("shift", null, List.of(0)))

@@ -41,9 +41,15 @@ class ResidualOpsTest {
     return (r == null ? b : b.requant(r)).build();
   }
 
+  /** The reference engine's output for X; the fast engine must give the same codes for X and random inputs. */
   private static int[] run(LayerSpec... layers) {
-    return new IntegerEngine(TestModels.model(IN, List.of(layers), TestModels.tensors()), EngineConfig.INT32)
-        .run(X);
+    ExportModel m = TestModels.model(IN, List.of(layers), TestModels.tensors());
+    int[] y = new IntegerEngine(m, EngineConfig.INT32).run(X);
+    try (FastEngine fast = new FastEngine(m, EngineConfig.INT32, 1)) {
+      assertArrayEquals(y, fast.run(X), "fast engine");
+    }
+    FastEngineTest.assertSameCodes(m, EngineConfig.INT32, 100, new java.util.Random(5));
+    return y;
   }
 
   /*
@@ -101,8 +107,9 @@ class ResidualOpsTest {
     for (int i = 0; i < 25; i++) {
       x[i] = i;
     }
-    IntegerEngine e = new IntegerEngine(TestModels.model(in, List.of(sub, pad), TestModels.tensors()),
-        EngineConfig.INT32);
+    ExportModel model = TestModels.model(in, List.of(sub, pad), TestModels.tensors());
+    FastEngineTest.assertSameCodes(model, EngineConfig.INT32, 100, new java.util.Random(9));
+    IntegerEngine e = new IntegerEngine(model, EngineConfig.INT32);
     assertArrayEquals(new int[] {0, 2, 4, 10, 12, 14, 20, 22, 24, -3, -3, -3, -3, -3, -3, -3, -3, -3}, e.run(x));
   }
 

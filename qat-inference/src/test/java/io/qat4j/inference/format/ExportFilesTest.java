@@ -88,33 +88,9 @@ class ExportFilesTest {
     assertEquals("0", HardwareFiles.word(-1, 1, true));
   }
 
-  /** conv(2x1x2x2) -> relu -> max_pool -> flatten -> dense, plus an add; all fields used at least once. */
-  public static ExportModel smallModel() {
-    ActivationSpec in = act(list(1, 1, 4, 4), 8, true, 0.5, 0);
-    TensorSpec cw = new TensorSpec("conv1.weight.npy", list(2, 1, 2, 2), "int8", 4, true, "int", 0,
-        List.of(0.125, 0.0625), List.of(0, 0), "Q0.3");
-    TensorSpec cb = TestModels.bias("conv1.bias.npy", 2);
-    LayerSpec conv = LayerSpec.builder("conv1", "conv2d", "input").inputShapes(list(1, 1, 4, 4))
-        .output(act(list(1, 2, 4, 4), 8, true, 0.25, -3)).kernel(2, 2).stride(1, 1).padding(0, 0, 1, 1)
-        .dilation(1, 1).weights(cw).bias(cb).requant(Requantizer.requant(0.5 * 0.125 / 0.25, 0.5 * 0.0625 / 0.25))
-        .clamp(-3, 127).accumulatorBits(8 + 4 + 2 + 1).build();
-    LayerSpec relu = LayerSpec.builder("relu1", "relu", "conv1").output(conv.output()).build();
-    LayerSpec pool = LayerSpec.builder("pool1", "max_pool", "relu1").output(act(list(1, 2, 2, 2), 8, true, 0.25, -3))
-        .kernel(2, 2).stride(2, 2).build();
-    LayerSpec add = LayerSpec.builder("add1", "add", "pool1", "pool1").output(act(list(1, 2, 2, 2), 8, true, 0.3, 1))
-        .inputRequant(Requantizer.multipliers(0.5), Requantizer.multipliers(0.5), 20)
-        .requant(Requantizer.multipliers(2 * 0.25 / ((1 << 20) * 0.3))).build();
-    LayerSpec flat = LayerSpec.builder("flat", "flatten", "add1").output(act(list(1, 8), 8, true, 0.3, 1)).build();
-    TensorSpec dw = new TensorSpec("fc.weight.npy", list(3, 8), "int16", 9, false, "int", null, List.of(0.01),
-        List.of(256), null);
-    LayerSpec fc = LayerSpec.builder("fc", "dense", "flat").output(act(list(1, 3), 16, true, 0.001, 0))
-        .weights(dw).requant(Requantizer.multipliers(0.3 * 0.01 / 0.001)).accumulatorBits(9 + 10 + 3).build();
-    Random r = new Random(3);
-    Map<String, IntTensor> t = TestModels.tensors();
-    t.put("conv1.weight.npy", IntTensor.of(cw.shape(), TestModels.random(r, 8, -8, 7)));
-    t.put("conv1.bias.npy", IntTensor.of(cb.shape(), -100000, 2000000000));
-    t.put("fc.weight.npy", IntTensor.of(dw.shape(), TestModels.random(r, 24, 0, 511)));
-    return new ExportModel(Manifest.of("small", List.of("npy"), in, List.of(conv, relu, pool, add, flat, fc)), t);
+  /** {@link TestModels#smallModel()}. */
+  static ExportModel smallModel() {
+    return TestModels.smallModel();
   }
 
   @Test

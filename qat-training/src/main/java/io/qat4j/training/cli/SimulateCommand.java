@@ -78,9 +78,16 @@ final class SimulateCommand implements Callable<Integer> {
                     + "input and every layer's integer output as .npy and .mem (default: none).")
     int dumpVectors;
 
-    @Option(names = "--overflow", defaultValue = "wrap", paramLabel = "wrap|saturate",
-            description = "Narrow-accumulator overflow behavior (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--overflow", paramLabel = "wrap|saturate",
+            description = "Narrow-accumulator overflow behavior (default: wrap).")
     String overflow;
+
+    @Option(names = "--engine", paramLabel = "fast|reference",
+            description = "Integer engine: fast (batched, multi-threaded, the same output codes) or reference (one "
+                    + "image at a time, with accumulator statistics: additions, overflows, widths seen). Default: "
+                    + "reference when statistics matter (accumulators narrower than 32 bits, --overflow, "
+                    + "--dump-vectors), fast otherwise.")
+    String engine;
 
     @Override
     public Integer call() throws Exception {
@@ -98,7 +105,7 @@ final class SimulateCommand implements Callable<Integer> {
         }
         OverflowMode mode;
         try {
-            mode = OverflowMode.fromName(overflow);
+            mode = OverflowMode.fromName(overflow == null ? "wrap" : overflow);
         } catch (IllegalArgumentException e) {
             throw new UserException("--overflow: " + e.getMessage());
         }
@@ -106,6 +113,11 @@ final class SimulateCommand implements Callable<Integer> {
         int bits = accBits != null ? accBits : info != null ? info.accumulatorBits() : 32;
         if (bits < 2 || bits > 32) {
             throw new UserException("--acc-bits " + bits + " is not allowed; allowed: 2..32");
+        }
+        if (engine == null) {
+            engine = bits < 32 || overflow != null || dumpVectors > 0 ? "reference" : "fast";
+        } else if (!engine.equals("fast") && !engine.equals("reference")) {
+            throw new UserException("--engine " + engine + " is not allowed; allowed: fast, reference");
         }
         Path run = runDir != null ? runDir : info != null && info.runDir() != null ? Path.of(info.runDir()) : null;
         if (run == null) {
@@ -154,12 +166,12 @@ final class SimulateCommand implements Callable<Integer> {
             throw new UserException("model " + model + " cannot be compared with the export: " + e.getMessage(), e);
         }
         Simulator.Report r = Simulator.run(export, net, ref.dl4jSources(), splits.test(256), limit,
-                new EngineConfig(bits, mode));
+                new EngineConfig(bits, mode), engine.equals("fast"));
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValue(exportDir.resolve("simulate.json").toFile(), r);
 
-        System.out.printf(Locale.ROOT, "%s vs %s (%s) on %d test images (accumulators %d bits, %s):%n", exportDir,
-                model, reference, r.examples(), r.accumulatorBits(), r.overflow());
+        System.out.printf(Locale.ROOT, "%s vs %s (%s) on %d test images (%s engine, accumulators %d bits, %s):%n",
+                exportDir, model, reference, r.examples(), r.engine(), r.accumulatorBits(), r.overflow());
         System.out.printf(Locale.ROOT, "  engine accuracy       %.2f%%%n", 100 * r.engineAccuracy());
         System.out.printf(Locale.ROOT, "  fake-quant accuracy   %.2f%%%n", 100 * r.fakeQuantAccuracy());
         System.out.printf(Locale.ROOT, "  top-1 agreement       %.3f%%%n", 100 * r.top1Agreement());
@@ -174,8 +186,12 @@ final class SimulateCommand implements Callable<Integer> {
                     l.comparedWith(), 100 * l.identicalFraction(), 100 * l.within1LsbFraction(), l.maxAbsDiffLsb(),
                     l.meanAbsDiffLsb());
         }
-        System.out.printf(Locale.ROOT, "  %-12s %-9s %14s %10s %10s %10s%n", "layer", "op", "additions", "overflows",
-                "bits seen", "needed");
+        if (r.engine().equals("fast")) {
+            System.out.println("  accumulator statistics: collected by the reference engine only (--engine reference)");
+        } else {
+            System.out.printf(Locale.ROOT, "  %-12s %-9s %14s %10s %10s %10s%n", "layer", "op", "additions",
+                    "overflows", "bits seen", "needed");
+        }
         for (Simulator.Accumulators a : r.accumulators()) {
             System.out.printf(Locale.ROOT, "  %-12s %-9s %14d %10d %10d %10d%n", a.name(), a.op(), a.additions(),
                     a.overflows(), a.bitsSeen(), a.bitsNeeded());

@@ -3,6 +3,7 @@ package io.qat4j.training.export;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.qat4j.inference.Quantization;
 import io.qat4j.inference.engine.EngineConfig;
+import io.qat4j.inference.engine.FastEngine;
 import io.qat4j.inference.engine.IntegerEngine;
 import io.qat4j.inference.engine.LayerStats;
 import io.qat4j.inference.format.ActivationSpec;
@@ -27,7 +28,9 @@ import java.util.Map;
  * LSBs of each layer's output quantization: the fake-quant value v becomes clamp(rint(v·(1/s)) + z) (float32, as the
  * quantizers compute it; binary layers: v &gt;= 0 ? +1 : -1), the logits clamp(rint(v / s_out)) at the export's
  * output quantization. Top-1 agreement compares the engine's argmax over its logit codes with the fake-quant
- * model's argmax (ties in the engine's codes go to the lowest class).
+ * model's argmax (ties in the engine's codes go to the lowest class). The engine is the reference
+ * {@link IntegerEngine} (with accumulator statistics) or the fast {@link FastEngine} (the same codes, batched and
+ * multi-threaded, no statistics).
  */
 public final class Simulator {
   private Simulator() {}
@@ -68,7 +71,8 @@ public final class Simulator {
       @JsonProperty("overflow") String overflow,
       @JsonProperty("engine_images_per_second") double engineImagesPerSecond,
       @JsonProperty("layers") List<LayerAgreement> layers,
-      @JsonProperty("accumulators") List<Accumulators> accumulators) {}
+      @JsonProperty("accumulators") List<Accumulators> accumulators,
+      @JsonProperty("engine") String engine) {}
 
   /**
    * Simulates {@code limit} images (0 = all) of {@code data}.
@@ -77,7 +81,24 @@ public final class Simulator {
    */
   public static Report run(ExportModel export, Model net, Map<String, String> sources,
       DataSetIterator data, long limit, EngineConfig config) {
-    IntegerEngine engine = new IntegerEngine(export, config);
+    return run(export, net, sources, data, limit, config, false);
+  }
+
+  /**
+   * As {@link #run(ExportModel, Model, Map, DataSetIterator, long, EngineConfig)}; with {@code fast} the
+   * engine is {@link FastEngine} on all available processors (a batch at a time; no accumulator statistics).
+   */
+  public static Report run(ExportModel export, Model net, Map<String, String> sources,
+      DataSetIterator data, long limit, EngineConfig config, boolean fast) {
+    try (FastEngine fastEngine = fast ? new FastEngine(export, config, Runtime.getRuntime().availableProcessors())
+        : null) {
+      return run(export, net, sources, data, limit, config, fastEngine);
+    }
+  }
+
+  private static Report run(ExportModel export, Model net, Map<String, String> sources,
+      DataSetIterator data, long limit, EngineConfig config, FastEngine fast) {
+    IntegerEngine engine = fast == null ? new IntegerEngine(export, config) : null;
     ExportNetwork network = ExportNetwork.of(net);
     ActivationSpec input = export.manifest().input();
     LayerSpec outLayer = export.manifest().outputLayer();
@@ -116,11 +137,26 @@ public final class Simulator {
         INDArray a = acts.get(sources.get(compared.get(k).name()));
         layerActs[k] = a.dup('c').reshape('c', batch, a.length() / batch).toFloatMatrix();
       }
-      for (int b = 0; b < batch && (limit <= 0 || n < limit); b++, n++) {
-        int[] codes = Quantization.quantizeInput(xs[b], input);
+      List<Map<String, int[]>> batchOuts = null;
+      if (fast != null) {
+        int[][] codes = new int[(int) (limit <= 0 ? batch : Math.min(batch, limit - n))][];
+        for (int b = 0; b < codes.length; b++) {
+          codes[b] = Quantization.quantizeInput(xs[b], input);
+        }
         long t0 = System.nanoTime();
-        Map<String, int[]> outs = engine.runAll(codes);
+        batchOuts = fast.runAll(codes);
         engineNanos += System.nanoTime() - t0;
+      }
+      for (int b = 0; b < batch && (limit <= 0 || n < limit); b++, n++) {
+        Map<String, int[]> outs;
+        if (batchOuts != null) {
+          outs = batchOuts.get(b);
+        } else {
+          int[] codes = Quantization.quantizeInput(xs[b], input);
+          long t0 = System.nanoTime();
+          outs = engine.runAll(codes);
+          engineNanos += System.nanoTime() - t0;
+        }
         int[] q = outs.get(outLayer.name());
         int eArg = argMax(q);
         int fArg = argMax(logits[b]);
@@ -172,7 +208,7 @@ public final class Simulator {
           (double) layerCounts[k][2] / v, layerMax[k], layerSum[k] / v));
     }
     List<Accumulators> acc = new ArrayList<>();
-    for (LayerStats s : engine.stats()) {
+    for (LayerStats s : engine == null ? List.<LayerStats>of() : engine.stats()) {
       if (s.additions() > 0) {
         acc.add(new Accumulators(s.name(), s.op(), s.additions(), s.overflows(), s.bitsSeen(), s.bitsDeclared()));
       }
@@ -181,7 +217,7 @@ public final class Simulator {
     return new Report(n, engineCorrect / dn, fakeCorrect / dn, agree / dn, outSpec.bits(), sOut, outMax,
         outSum / Math.max(1, outValues), (double) outWithin1 / Math.max(1, outValues),
         (double) outSame / Math.max(1, outValues), config.accumulatorBits(), config.overflow().specName(),
-        n / (engineNanos / 1e9), la, acc);
+        n / (engineNanos / 1e9), la, acc, fast == null ? "reference" : "fast");
   }
 
   /**

@@ -61,5 +61,21 @@ class ExportSimulateRunTest {
         }
         assertEquals(argmax, idx.get("samples").get(0).get("predicted").asInt());
         assertArrayEquals(new int[] {1, 10}, Npy.read(exp.resolve("vectors/0000/output.npy")).shape());
+        // --dump-vectors chose the reference engine (accumulator statistics); without it the fast engine runs and
+        // reports the same agreement
+        assertEquals("reference", rep.get("engine").asText());
+        assertTrue(rep.get("accumulators").size() > 0, rep.toString());
+        CliTestSupport.Outcome f = run("simulate", exp.toString(), "--limit", "200");
+        assertEquals(0, f.exitCode(), f.err());
+        assertTrue(f.out().contains("fast engine"), f.out());
+        JsonNode fast = new ObjectMapper().readTree(exp.resolve("simulate.json").toFile());
+        assertEquals("fast", fast.get("engine").asText());
+        for (String k : new String[] {"examples", "engine_accuracy", "top1_agreement", "output_identical_fraction",
+            "layers"}) {
+            assertEquals(rep.get(k), fast.get(k), k);
+        }
+        CliTestSupport.Outcome bad = run("simulate", exp.toString(), "--engine", "turbo");
+        assertTrue(bad.exitCode() != 0 && bad.err().contains("turbo") && bad.err().contains("fast, reference"),
+                bad.err());
     }
 }
