@@ -114,7 +114,7 @@ final class GraphConversion {
                 String bn = foldedBn.get(name);
                 Layer q = bn == null ? LayerTwins.convert(l, sites.get(name))
                         : LayerTwins.fuse(l, (BatchNormalization) ((LayerVertex) vertices.get(bn)).getLayerConf()
-                        .getLayer(), sites.get(name), trained);
+                        .getLayer(), sites.get(name), options.bnFrozen(trained));
                 lv.getLayerConf().setLayer(q);
                 entries.add(Entry.converted(name, from, q.getClass().getSimpleName(), bn == null
                         ? StackConversion.detail(q) : Decisions.fusedDetail(sites.get(name), bn, q)));

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *       linear layer's name; the normalization's consumers read it), with the normalization's decay and epsilon;
  *       converting a trained network copies W, b, γ, β and the running mean and variance (DL4J's log10 standard
  *       deviation converted to a variance) and starts with frozen statistics, so the twin computes what the float
- *       network computes;</li>
+ *       network computes ({@code bnStart} chooses batch statistics instead, to train from scratch);</li>
  *   <li>{@code addSpec}: each {@code ElementWiseVertex(Add)} of a graph becomes a {@code QuantAddVertex} with that
  *       output spec, taking over a ReLU {@code ActivationLayer} that is its only consumer;</li>
  *   <li>{@code convertFloatSites}: layers whose sites are all float are replaced too (their twins compute the
@@ -55,32 +55,54 @@ public final class QatConverter {
     private QatConverter() {
     }
 
+    /** How the statistics of a layer with folded batch normalization start. */
+    public enum BnStart {
+        /** Frozen when converting a network (its trained statistics), batch statistics when converting a configuration. */
+        AUTO,
+        /** Frozen running statistics: the twin computes what the float network computes (fine-tuning). */
+        FROZEN,
+        /** Batch statistics until frozen ({@code BnFreezeListener}, {@code freezeBnAfter}): training from scratch. */
+        BATCH_STATISTICS
+    }
+
     /**
      * Options of a conversion.
      *
      * @param foldBatchNorm     fold {@code BatchNormalization} into the converted conv / dense layer before it
+     * @param bnStart           how the folded statistics start (default {@link BnStart#AUTO})
      * @param addSpec           output spec of the {@code QuantAddVertex} replacing each {@code ElementWiseVertex(Add)},
      *                          or null to keep the additions float
      * @param convertFloatSites replace layers even when the rule gives them all-float sites
      */
-    public record Options(boolean foldBatchNorm, QuantSpec addSpec, boolean convertFloatSites) {
+    public record Options(boolean foldBatchNorm, BnStart bnStart, QuantSpec addSpec, boolean convertFloatSites) {
         /** Nothing folded, additions kept, layers with all-float sites kept. */
-        public static final Options DEFAULTS = new Options(false, null, false);
+        public static final Options DEFAULTS = new Options(false, BnStart.AUTO, null, false);
 
-        /** @throws IllegalArgumentException for an add spec a {@link QuantAddVertex} does not take */
+        /**
+         * @throws IllegalArgumentException for a null {@code bnStart} or an add spec a {@link QuantAddVertex} does not
+         *     take
+         */
         public Options {
+            if (bnStart == null) {
+                throw new IllegalArgumentException("bnStart must not be null; allowed: " + java.util.Arrays.toString(
+                        BnStart.values()));
+            }
             if (addSpec != null) {
                 QuantAddVertex.validate(addSpec);
             }
         }
 
         public Options withFoldBatchNorm(boolean fold) {
-            return new Options(fold, addSpec, convertFloatSites);
+            return new Options(fold, bnStart, addSpec, convertFloatSites);
+        }
+
+        public Options withBnStart(BnStart start) {
+            return new Options(foldBatchNorm, start, addSpec, convertFloatSites);
         }
 
         /** Additions quantized with this spec (null: kept float). */
         public Options withAddSpec(QuantSpec spec) {
-            return new Options(foldBatchNorm, spec, convertFloatSites);
+            return new Options(foldBatchNorm, bnStart, spec, convertFloatSites);
         }
 
         /** Additions quantized with this spec string, e.g. {@code int(bits=8, signed=false, observer=ema)}. */
@@ -89,7 +111,12 @@ public final class QatConverter {
         }
 
         public Options withConvertFloatSites(boolean convert) {
-            return new Options(foldBatchNorm, addSpec, convert);
+            return new Options(foldBatchNorm, bnStart, addSpec, convert);
+        }
+
+        /** Whether folded statistics start frozen, for a network ({@code trained}) or a configuration. */
+        boolean bnFrozen(boolean trained) {
+            return bnStart == BnStart.FROZEN || (bnStart == BnStart.AUTO && trained);
         }
     }
 

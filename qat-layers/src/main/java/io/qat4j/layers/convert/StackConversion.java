@@ -59,7 +59,7 @@ final class StackConversion {
                 bnBlocker = out.getInputPreProcess(i + 1) != null ? "an input preprocessor sits between them"
                         : LayerTwins.foldBlocker(layer, bn);
                 if (bnBlocker == null) {
-                    Layer fused = LayerTwins.fuse(layer, bn, sites.get(i), trained);
+                    Layer fused = LayerTwins.fuse(layer, bn, sites.get(i), options.bnFrozen(trained));
                     nnc.setLayer(fused);
                     entries.add(Entry.converted(name, layer.getClass().getSimpleName(), fused.getClass().getSimpleName(),
                             Decisions.fusedDetail(sites.get(i), name(bn, i + 1), fused)));

@@ -83,6 +83,9 @@ class BatchNormFoldConversionTest {
     }
     QatConverter.Result<MultiLayerNetwork> r = QatConverter.convert(f, QuantizationRule.uniform(QuantSites.none()),
         FOLD_FLOAT);
+    QatConverter.Result<MultiLayerNetwork> scratch = QatConverter.convert(f, QuantizationRule.uniform(W8A8),
+        FOLD.withBnStart(QatConverter.BnStart.BATCH_STATISTICS));
+    assertFalse(((FusedBatchNorm) scratch.model().getLayerWiseConfigurations().getConf(0).getLayer()).isBnFrozen());
     MultiLayerNetwork q = r.model();
     MultiLayerConfiguration qc = q.getLayerWiseConfigurations();
     assertEquals(7, qc.getConfs().size());
@@ -129,6 +132,8 @@ class BatchNormFoldConversionTest {
     FusedBatchNorm c1 = (FusedBatchNorm) r.model().getConf(0).getLayer();
     assertFalse(c1.isBnFrozen());
     assertEquals(W8A8, ((QuantConvBN2D) c1).getQuantSites());
+    assertTrue(((FusedBatchNorm) QatConverter.convert(stack(), QuantizationRule.uniform(W8A8),
+        FOLD.withBnStart(QatConverter.BnStart.FROZEN)).model().getConf(0).getLayer()).isBnFrozen());
     MultiLayerNetwork q = new MultiLayerNetwork(r.model());
     q.init();
     double before = q.score(data(16, 3));
