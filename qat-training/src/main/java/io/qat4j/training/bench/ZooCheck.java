@@ -45,7 +45,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * Converts every network of deeplearning4j-zoo 1.0.0-M2.1 to its W8A8 twin and checks that the twin works: the float
@@ -192,9 +191,13 @@ public final class ZooCheck {
             }
             conversion = rep.converted() + " / " + rep.count(ConversionReport.Status.FOLDED) + " / "
                     + rep.count(ConversionReport.Status.MERGED) + " / " + rep.keptFloat();
-            report.append("### ").append(n.name()).append("\n\n").append(rep.summary()).append("; kept float: ")
-                    .append(rep.keptByClass().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                            .collect(Collectors.joining(", "))).append("\n");
+            report.append("### ").append(n.name()).append("\n\n").append(rep.summary()).append(". Kept float:\n\n");
+            rep.keptByClass().forEach((k, count) -> {
+                ConversionReport.Entry first = rep.entries().stream().filter(e -> e.status()
+                        == ConversionReport.Status.KEPT && e.from().equals(k)).findFirst().orElseThrow();
+                report.append("- ").append(k).append(" ×").append(count).append(" (e.g. ").append(first.name())
+                        .append(": ").append(first.detail()).append(")\n");
+            });
             forward = finite(output(q, x)) ? "yes" : "no: non-finite outputs";
             trains = trains(q, x);
             reload = reloads(q, x);
