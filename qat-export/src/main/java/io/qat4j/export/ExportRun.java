@@ -10,6 +10,7 @@ import io.qat4j.layers.fold.BatchNormFold;
 import io.qat4j.layers.nn.ChannelPadVertex;
 import io.qat4j.layers.nn.DeviationBatchNorm;
 import io.qat4j.layers.nn.QuantActivation;
+import io.qat4j.layers.nn.QuantAddVertex;
 import io.qat4j.layers.nn.QuantLayer;
 import io.qat4j.layers.nn.QuantParamInitializer;
 import io.qat4j.layers.nn.QuantSeparableConv2D;
@@ -206,7 +207,8 @@ final class ExportRun {
     }
 
     private Value vertex(ExportNetwork.Node n) {
-        if (n.vertex() instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add
+        boolean quantAdd = n.vertex() instanceof QuantAddVertex;
+        if ((quantAdd || n.vertex() instanceof ElementWiseVertex e && e.getOp() == ElementWiseVertex.Op.Add)
                 && n.inputs().size() == 2) {
             Codes a = codes(n, in(n, 0));
             Codes b = codes(n, in(n, 1));
@@ -214,7 +216,17 @@ final class ExportRun {
                 throw new IllegalArgumentException("vertex " + n.name() + ": residual addition needs integer codes of "
                         + "equal shapes, got " + a.act().shape() + " and " + b.act().shape());
             }
-            return new Add(n.name(), a, b);
+            Add add = new Add(n.name(), a, b);
+            if (!quantAdd) {
+                return add; // resolved by the quantized activation that follows it
+            }
+            QuantAddVertex q = (QuantAddVertex) n.vertex();
+            if (q.getActivation() == QuantAddVertex.Act.RELU) {
+                add.clipLo = 0;
+            }
+            org.nd4j.linalg.api.ndarray.INDArray state = ((org.deeplearning4j.nn.graph.ComputationGraph) net.model())
+                    .getVertex(n.name()).paramTable(false).get(QuantAddVertex.STATE_KEY);
+            return resolveAdd(add, q.getSpec(), state, n.name());
         }
         if (n.vertex() instanceof ChannelPadVertex p) {
             Codes c = codes(n, in(n, 0));
@@ -228,7 +240,7 @@ final class ExportRun {
                     .channelPadding(p.getBefore(), p.getAfter()).build(), n.name());
         }
         throw new IllegalArgumentException("vertex " + n.name() + " (" + n.vertex().getClass().getSimpleName()
-                + ") not supported; supported: ElementWiseVertex(Add) of two inputs, ChannelPadVertex");
+                + ") not supported; supported: ElementWiseVertex(Add) or QuantAddVertex of two inputs, ChannelPadVertex");
     }
 
     private void clip(Value v, String layer, org.nd4j.linalg.activations.IActivation a) {

@@ -40,7 +40,8 @@ import java.util.Map;
  *   <li>Max pooling is kept after the requantization: it commutes with the monotone requantization.</li>
  *   <li>Residual addition ({@code ElementWiseVertex} add, then the quantized activation that follows it, ReLU folded
  *       into the clamp): TFLite's integer add, both input codes shifted left by L = 20 and requantized by
- *       s_k / (2·max(s_0, s_1)), their sum by 2·max(s_0, s_1) / (2^L·s_y).</li>
+ *       s_k / (2·max(s_0, s_1)), their sum by 2·max(s_0, s_1) / (2^L·s_y). A {@code QuantAddVertex} is the same
+ *       addition quantized by its own output spec and observer, its ReLU folded into the clamp.</li>
  *   <li>Global average pooling: the sum of each channel's centered codes requantized by s_x / (H·W·s_y) to the
  *       quantized activation after it. Zero-channel shortcuts ({@code ChannelPadVertex}) pad with the zero point.</li>
  *   <li>Flattening of convolutional activations is in C, H, W order (DL4J's CnnToFeedForward).</li>
@@ -59,7 +60,8 @@ public final class Exporter {
             + "QuantDenseBN / QuantOutput with int, fixed, binary or ternary weights, QuantActivation with a per-tensor "
             + "int or fixed spec or binary, SubsamplingLayer (max), GlobalPoolingLayer (avg), ActivationLayer (relu, "
             + "hardtanh, identity), BatchNormalization or DeviationBatchNorm (RangeBN, L1BN) after a conv / dense "
-            + "layer, DropoutLayer (ignored at inference), ElementWiseVertex (add), ChannelPadVertex";
+            + "layer, DropoutLayer (ignored at inference), ElementWiseVertex (add), QuantAddVertex (two inputs, per-tensor "
+            + "int or fixed spec with an observer, identity or relu), ChannelPadVertex";
 
     /** Scale of 8-bit image inputs x/255. */
     public static final double UNIT_IMAGE_SCALE = 1.0 / 255.0;

@@ -1,272 +1,216 @@
 package io.qat4j.layers.convert;
 
-import io.qat4j.layers.nn.QuantConv2D;
-import io.qat4j.layers.nn.QuantDense;
-import io.qat4j.layers.nn.QuantDepthwiseConv2D;
-import io.qat4j.layers.nn.QuantOutput;
+import io.qat4j.layers.nn.QuantAddVertex;
 import io.qat4j.layers.nn.QuantSites;
-import org.deeplearning4j.nn.api.Model;
+import io.qat4j.layers.quant.QuantSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.BaseLayer;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Turns a float DL4J network (configuration or trained model) into its quantization-aware twin, like
- * PyTorch's {@code prepare_qat} or QKeras's {@code model_quantize}.
+ * Turns a float DL4J network (configuration or trained model, {@code MultiLayerNetwork} or
+ * {@code ComputationGraph}) into its quantization-aware twin, like PyTorch's {@code prepare_qat} or QKeras's
+ * {@code model_quantize}, and reports what it did to every layer and vertex ({@link ConversionReport}).
  *
- * <p>Each layer is offered to a {@link QuantizationRule}; when the rule returns sites that are not all
- * float, the layer is replaced by its quantized twin with every configuration field copied:
- * {@code DenseLayer} → {@link QuantDense}, {@code ConvolutionLayer} (exactly that class) →
- * {@link QuantConv2D}, {@code DepthwiseConvolution2D} → {@link QuantDepthwiseConv2D},
- * {@code OutputLayer} → {@link QuantOutput}. Every other layer, the input preprocessors, the input
- * type and the network-level settings (seed, data type, backprop type, updater, ...) are kept.
+ * <p>Each layer is offered to a {@link QuantizationRule}; when the rule returns sites that are not all float,
+ * the layer is replaced by its quantized twin with every configuration field copied ({@link LayerTwins}):
+ * {@code DenseLayer} → {@code QuantDense}, {@code ConvolutionLayer} (exactly that class) → {@code QuantConv2D},
+ * {@code DepthwiseConvolution2D} → {@code QuantDepthwiseConv2D}, {@code SeparableConvolution2D} →
+ * {@code QuantSeparableConv2D} (the point-wise weights follow the weight site), {@code OutputLayer} →
+ * {@code QuantOutput}. With {@link Options}:
+ * <ul>
+ *   <li>{@code foldBatchNorm}: a {@code BatchNormalization} right after a converted conv / dense layer (its only
+ *       consumer, identity activation) and the layer become one {@code QuantConvBN2D} / {@code QuantDenseBN} (the
+ *       linear layer's name; the normalization's consumers read it), with the normalization's decay and epsilon;
+ *       converting a trained network copies W, b, γ, β and the running mean and variance (DL4J's log10 standard
+ *       deviation converted to a variance) and starts with frozen statistics, so the twin computes what the float
+ *       network computes ({@code bnStart} chooses batch statistics instead, to train from scratch);</li>
+ *   <li>{@code addSpec}: each {@code ElementWiseVertex(Add)} of a graph becomes a {@code QuantAddVertex} with that
+ *       output spec, taking over a ReLU {@code ActivationLayer} that is its only consumer;</li>
+ *   <li>{@code convertFloatSites}: layers whose sites are all float are replaced too (their twins compute the
+ *       same).</li>
+ * </ul>
+ * Every other layer and vertex (pooling, activation, dropout, padding, local response normalization, merge,
+ * preprocessors, ...), the input type and the network-level settings (seed, data type, updater, ...) are kept.
  *
- * <p>Converting a trained network copies its parameters by layer and key (W, b, batch-normalization
- * statistics, ...); the quantized layers' observer state ({@code qin}, {@code qout}) starts empty and
- * the updater starts fresh (the float configuration's updater, no state).
+ * <p>Converting a trained network copies its parameters by layer and key; the quantized layers' observer state
+ * ({@code qin}, {@code qout}) starts empty and the updater starts fresh (the float configuration's updater, no
+ * state). The report is logged (a summary at INFO, the table at DEBUG) and returned by the {@code convert}
+ * methods; the {@code quantize} methods return the twin alone with the default options.
  *
  * <pre>
- * MultiLayerNetwork qat = QatConverter.quantize(trained,
- *     QuantizationRule.uniform(QuantSites.of("float", "int(bits=8, axis=channel)", "float", "float")));
+ * QatConverter.Result&lt;ComputationGraph&gt; r = QatConverter.convert(trained,
+ *     QuantizationRule.uniform(QuantSites.of("uint8", "int(bits=8, axis=channel)", "float", "float")),
+ *     QatConverter.Options.DEFAULTS.withFoldBatchNorm(true).withAddSpec("int(bits=8, signed=false, observer=ema)"));
+ * System.out.println(r.report().toTable());
  * </pre>
  */
 public final class QatConverter {
+    private static final Logger LOG = LoggerFactory.getLogger(QatConverter.class);
+
     private QatConverter() {
     }
 
-    /** True for the layer classes the converter can replace. */
-    public static boolean isConvertible(Layer layer) {
-        return layer != null && (layer.getClass() == DenseLayer.class || layer.getClass() == ConvolutionLayer.class
-                || layer.getClass() == DepthwiseConvolution2D.class || layer.getClass() == OutputLayer.class);
+    /** How the statistics of a layer with folded batch normalization start. */
+    public enum BnStart {
+        /** Frozen when converting a network (its trained statistics), batch statistics when converting a configuration. */
+        AUTO,
+        /** Frozen running statistics: the twin computes what the float network computes (fine-tuning). */
+        FROZEN,
+        /** Batch statistics until frozen ({@code BnFreezeListener}, {@code freezeBnAfter}): training from scratch. */
+        BATCH_STATISTICS
     }
+
+    /**
+     * Options of a conversion.
+     *
+     * @param foldBatchNorm     fold {@code BatchNormalization} into the converted conv / dense layer before it
+     * @param bnStart           how the folded statistics start (default {@link BnStart#AUTO})
+     * @param addSpec           output spec of the {@code QuantAddVertex} replacing each {@code ElementWiseVertex(Add)},
+     *                          or null to keep the additions float
+     * @param convertFloatSites replace layers even when the rule gives them all-float sites
+     */
+    public record Options(boolean foldBatchNorm, BnStart bnStart, QuantSpec addSpec, boolean convertFloatSites) {
+        /** Nothing folded, additions kept, layers with all-float sites kept. */
+        public static final Options DEFAULTS = new Options(false, BnStart.AUTO, null, false);
+
+        /**
+         * @throws IllegalArgumentException for a null {@code bnStart} or an add spec a {@link QuantAddVertex} does not
+         *     take
+         */
+        public Options {
+            if (bnStart == null) {
+                throw new IllegalArgumentException("bnStart must not be null; allowed: " + java.util.Arrays.toString(
+                        BnStart.values()));
+            }
+            if (addSpec != null) {
+                QuantAddVertex.validate(addSpec);
+            }
+        }
+
+        public Options withFoldBatchNorm(boolean fold) {
+            return new Options(fold, bnStart, addSpec, convertFloatSites);
+        }
+
+        public Options withBnStart(BnStart start) {
+            return new Options(foldBatchNorm, start, addSpec, convertFloatSites);
+        }
+
+        /** Additions quantized with this spec (null: kept float). */
+        public Options withAddSpec(QuantSpec spec) {
+            return new Options(foldBatchNorm, bnStart, spec, convertFloatSites);
+        }
+
+        /** Additions quantized with this spec string, e.g. {@code int(bits=8, signed=false, observer=ema)}. */
+        public Options withAddSpec(String spec) {
+            return withAddSpec(QuantSpec.parse(spec));
+        }
+
+        public Options withConvertFloatSites(boolean convert) {
+            return new Options(foldBatchNorm, bnStart, addSpec, convert);
+        }
+
+        /** Whether folded statistics start frozen, for a network ({@code trained}) or a configuration. */
+        boolean bnFrozen(boolean trained) {
+            return bnStart == BnStart.FROZEN || (bnStart == BnStart.AUTO && trained);
+        }
+    }
+
+    /**
+     * A converted network or configuration and the report of its conversion.
+     *
+     * @param model  the quantization-aware twin
+     * @param report what happened to each layer and vertex
+     */
+    public record Result<T>(T model, ConversionReport report) {
+    }
+
+    /** True for the layer classes the converter can replace ({@link LayerTwins}). */
+    public static boolean isConvertible(Layer layer) {
+        return layer != null && LayerTwins.noTwinReason(layer) == null;
+    }
+
+    /**
+     * The quantized twin of one layer with these sites (even all-float ones).
+     *
+     * @throws IllegalArgumentException for a layer class that has no quantized twin, or a {@code DenseLayer} with
+     *     layer normalization
+     */
+    public static Layer convert(Layer layer, QuantSites sites) {
+        requireNonNull(layer, "layer");
+        requireNonNull(sites, "sites");
+        return LayerTwins.convert(layer, sites);
+    }
+
+    // ------------------------------------------------------------------ with a report
+
+    /** The quantized twin of a MultiLayerNetwork configuration and the report (the input is not modified). */
+    public static Result<MultiLayerConfiguration> convert(MultiLayerConfiguration floatConf, QuantizationRule rule,
+                                                          Options options) {
+        check(floatConf, rule, options);
+        StackConversion.Plan p = StackConversion.plan(floatConf, rule, options, false);
+        return logged(new Result<>(p.conf(), p.report()), "MultiLayerConfiguration");
+    }
+
+    /** The quantized twin of a ComputationGraph configuration and the report (the input is not modified). */
+    public static Result<ComputationGraphConfiguration> convert(ComputationGraphConfiguration floatConf,
+                                                                QuantizationRule rule, Options options) {
+        check(floatConf, rule, options);
+        GraphConversion.Plan p = GraphConversion.plan(floatConf, rule, options, false);
+        return logged(new Result<>(p.conf(), p.report()), "ComputationGraphConfiguration");
+    }
+
+    /** The quantized twin of a trained MultiLayerNetwork, initialized with its parameters, and the report. */
+    public static Result<MultiLayerNetwork> convert(MultiLayerNetwork trained, QuantizationRule rule, Options options) {
+        check(trained, rule, options);
+        return logged(StackConversion.convert(trained, rule, options), "MultiLayerNetwork");
+    }
+
+    /** The quantized twin of a trained ComputationGraph, initialized with its parameters, and the report. */
+    public static Result<ComputationGraph> convert(ComputationGraph trained, QuantizationRule rule, Options options) {
+        check(trained, rule, options);
+        return logged(GraphConversion.convert(trained, rule, options), "ComputationGraph");
+    }
+
+    // ------------------------------------------------------------------ the twin alone, default options
 
     /** The quantized twin of a MultiLayerNetwork configuration (the input is not modified). */
     public static MultiLayerConfiguration quantize(MultiLayerConfiguration floatConf, QuantizationRule rule) {
-        return quantize(floatConf, rule, true);
+        return convert(floatConf, rule, Options.DEFAULTS).model();
     }
 
     /** The quantized twin of a ComputationGraph configuration (the input is not modified). */
     public static ComputationGraphConfiguration quantize(ComputationGraphConfiguration floatConf,
                                                          QuantizationRule rule) {
-        return quantize(floatConf, rule, true);
+        return convert(floatConf, rule, Options.DEFAULTS).model();
     }
 
     /** The quantized twin of a trained MultiLayerNetwork, initialized with its parameters. */
     public static MultiLayerNetwork quantize(MultiLayerNetwork trained, QuantizationRule rule) {
-        return quantize(trained, rule, true);
+        return convert(trained, rule, Options.DEFAULTS).model();
     }
 
     /** The quantized twin of a trained ComputationGraph, initialized with its parameters. */
     public static ComputationGraph quantize(ComputationGraph trained, QuantizationRule rule) {
-        return quantize(trained, rule, true);
+        return convert(trained, rule, Options.DEFAULTS).model();
     }
 
-    // ------------------------------------------------------------------ networks
+    private static <T> Result<T> logged(Result<T> r, String kind) {
+        LOG.info("{} converted: {}", kind, r.report().summary());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("conversion report\n{}", r.report().toTable());
+        }
+        return r;
+    }
 
-    static MultiLayerConfiguration quantize(MultiLayerConfiguration floatConf, QuantizationRule rule,
-                                            boolean keepFloatLayers) {
-        requireNonNull(floatConf, "floatConf");
+    private static void check(Object network, QuantizationRule rule, Options options) {
+        requireNonNull(network, "the network");
         requireNonNull(rule, "rule");
-        MultiLayerConfiguration out = floatConf.clone();
-        for (int i = 0; i < out.getConfs().size(); i++) {
-            NeuralNetConfiguration nnc = out.getConf(i);
-            Layer layer = nnc.getLayer();
-            QuantSites sites = rule.sitesFor(i, layer.getLayerName(), layer);
-            if (replaces(sites, keepFloatLayers)) {
-                nnc.setLayer(convert(layer, sites));
-            }
-        }
-        return out;
-    }
-
-    static ComputationGraphConfiguration quantize(ComputationGraphConfiguration floatConf, QuantizationRule rule,
-                                                  boolean keepFloatLayers) {
-        requireNonNull(floatConf, "floatConf");
-        requireNonNull(rule, "rule");
-        ComputationGraphConfiguration out = floatConf.clone();
-        int index = 0;
-        for (Map.Entry<String, GraphVertex> e : out.getVertices().entrySet()) {
-            if (e.getValue() instanceof LayerVertex lv) {
-                Layer layer = lv.getLayerConf().getLayer();
-                QuantSites sites = rule.sitesFor(index++, e.getKey(), layer);
-                if (replaces(sites, keepFloatLayers)) {
-                    lv.getLayerConf().setLayer(convert(layer, sites));
-                }
-            }
-        }
-        return out;
-    }
-
-    static MultiLayerNetwork quantize(MultiLayerNetwork trained, QuantizationRule rule, boolean keepFloatLayers) {
-        requireNonNull(trained, "trained");
-        MultiLayerNetwork out = new MultiLayerNetwork(quantize(trained.getLayerWiseConfigurations(), rule,
-                keepFloatLayers));
-        out.init();
-        for (int i = 0; i < trained.getnLayers(); i++) {
-            copyParams(trained.getLayer(i), out.getLayer(i), "layer " + i);
-        }
-        return out;
-    }
-
-    static ComputationGraph quantize(ComputationGraph trained, QuantizationRule rule, boolean keepFloatLayers) {
-        requireNonNull(trained, "trained");
-        ComputationGraph out = new ComputationGraph(quantize(trained.getConfiguration(), rule, keepFloatLayers));
-        out.init();
-        for (org.deeplearning4j.nn.api.Layer l : trained.getLayers()) {
-            String name = l.conf().getLayer().getLayerName();
-            copyParams(l, out.getLayer(name), "layer '" + name + "'");
-        }
-        return out;
-    }
-
-    private static void copyParams(Model from, Model to, String where) {
-        Map<String, INDArray> target = to.paramTable();
-        for (Map.Entry<String, INDArray> p : from.paramTable().entrySet()) {
-            INDArray dst = target.get(p.getKey());
-            if (dst == null || !java.util.Arrays.equals(dst.shape(), p.getValue().shape())) {
-                throw new IllegalStateException(where + ": parameter '" + p.getKey() + "' "
-                        + java.util.Arrays.toString(p.getValue().shape()) + " has no counterpart of the same shape in "
-                        + "the quantized layer (its parameters: " + target.keySet() + ")");
-            }
-            to.setParam(p.getKey(), p.getValue());
-        }
-    }
-
-    private static boolean replaces(QuantSites sites, boolean keepFloatLayers) {
-        return sites != null && !(keepFloatLayers && sites.isFloat());
-    }
-
-    // ------------------------------------------------------------------ layers
-
-    /**
-     * The quantized twin of one layer with these sites (even all-float ones).
-     *
-     * @throws IllegalArgumentException for a layer class that has no quantized twin, or a
-     *     {@code DenseLayer} with layer normalization
-     */
-    public static Layer convert(Layer layer, QuantSites sites) {
-        requireNonNull(layer, "layer");
-        requireNonNull(sites, "sites");
-        if (layer.getClass() == DenseLayer.class) {
-            return toQuantDense((DenseLayer) layer, sites);
-        }
-        if (layer.getClass() == ConvolutionLayer.class) {
-            return toQuantConv2D((ConvolutionLayer) layer, sites);
-        }
-        if (layer.getClass() == DepthwiseConvolution2D.class) {
-            return toQuantDepthwiseConv2D((DepthwiseConvolution2D) layer, sites);
-        }
-        if (layer.getClass() == OutputLayer.class) {
-            return toQuantOutput((OutputLayer) layer, sites);
-        }
-        throw new IllegalArgumentException("layer " + layer.getLayerName() + " of class "
-                + layer.getClass().getSimpleName() + " has no quantized twin; allowed: DenseLayer, ConvolutionLayer, "
-                + "DepthwiseConvolution2D, OutputLayer (return null from the rule to keep other layers)");
-    }
-
-    /** {@code DenseLayer} → {@link QuantDense}. */
-    public static QuantDense toQuantDense(DenseLayer f, QuantSites sites) {
-        if (f.hasLayerNorm()) {
-            throw new IllegalArgumentException("DenseLayer " + f.getLayerName() + " has hasLayerNorm=true, which "
-                    + "QuantDense does not support; allowed: hasLayerNorm=false");
-        }
-        QuantDense q = new QuantDense();
-        copyFeedForward(f, q);
-        q.setHasBias(f.hasBias());
-        q.setQuantSites(sites);
-        return q;
-    }
-
-    /** {@code ConvolutionLayer} → {@link QuantConv2D}. */
-    public static QuantConv2D toQuantConv2D(ConvolutionLayer f, QuantSites sites) {
-        QuantConv2D q = new QuantConv2D();
-        copyConvolution(f, q);
-        q.setQuantSites(sites);
-        return q;
-    }
-
-    /** {@code DepthwiseConvolution2D} → {@link QuantDepthwiseConv2D}. */
-    public static QuantDepthwiseConv2D toQuantDepthwiseConv2D(DepthwiseConvolution2D f, QuantSites sites) {
-        QuantDepthwiseConv2D q = new QuantDepthwiseConv2D();
-        copyConvolution(f, q);
-        q.setDepthMultiplier(f.getDepthMultiplier());
-        q.setQuantSites(sites);
-        return q;
-    }
-
-    /** {@code OutputLayer} → {@link QuantOutput} (the output site must be float). */
-    public static QuantOutput toQuantOutput(OutputLayer f, QuantSites sites) {
-        QuantOutput q = new QuantOutput();
-        copyFeedForward(f, q);
-        q.setLossFn(f.getLossFn());
-        q.setHasBias(f.hasBias());
-        q.setQuantSites(sites);
-        return q;
-    }
-
-    private static void copyConvolution(ConvolutionLayer f, ConvolutionLayer q) {
-        copyFeedForward(f, q);
-        q.setHasBias(f.hasBias());
-        q.setKernelSize(f.getKernelSize().clone());
-        q.setStride(f.getStride().clone());
-        q.setPadding(f.getPadding().clone());
-        q.setDilation(f.getDilation().clone());
-        q.setConvolutionMode(f.getConvolutionMode());
-        q.setCnn2dDataFormat(f.getCnn2dDataFormat());
-        q.setCudnnAllowFallback(f.isCudnnAllowFallback());
-        q.setCudnnAlgoMode(f.getCudnnAlgoMode());
-        q.setCudnnFwdAlgo(f.getCudnnFwdAlgo());
-        q.setCudnnBwdFilterAlgo(f.getCudnnBwdFilterAlgo());
-        q.setCudnnBwdDataAlgo(f.getCudnnBwdDataAlgo());
-    }
-
-    /** Fields of Layer, BaseLayer and FeedForwardLayer. */
-    private static void copyFeedForward(FeedForwardLayer f, FeedForwardLayer q) {
-        copyBase(f, q);
-        q.setNIn(f.getNIn());
-        q.setNOut(f.getNOut());
-        q.setTimeDistributedFormat(f.getTimeDistributedFormat());
-    }
-
-    private static void copyBase(BaseLayer f, BaseLayer q) {
-        q.setLayerName(f.getLayerName());
-        q.setIDropout(f.getIDropout() == null ? null : f.getIDropout().clone());
-        q.setConstraints(f.getConstraints() == null ? null : cloneConstraints(f));
-        q.setActivationFn(f.getActivationFn());
-        q.setWeightInitFn(f.getWeightInitFn());
-        q.setBiasInit(f.getBiasInit());
-        q.setGainInit(f.getGainInit());
-        q.setRegularization(f.getRegularization() == null ? null : new ArrayList<>(f.getRegularization()));
-        q.setRegularizationBias(f.getRegularizationBias() == null ? null : new ArrayList<>(f.getRegularizationBias()));
-        q.setIUpdater(f.getIUpdater() == null ? null : f.getIUpdater().clone());
-        q.setBiasUpdater(f.getBiasUpdater() == null ? null : f.getBiasUpdater().clone());
-        q.setWeightNoise(f.getWeightNoise() == null ? null : f.getWeightNoise().clone());
-        q.setGradientNormalization(f.getGradientNormalization());
-        q.setGradientNormalizationThreshold(f.getGradientNormalizationThreshold());
-    }
-
-    private static List<org.deeplearning4j.nn.api.layers.LayerConstraint> cloneConstraints(Layer f) {
-        List<org.deeplearning4j.nn.api.layers.LayerConstraint> out = new ArrayList<>();
-        for (org.deeplearning4j.nn.api.layers.LayerConstraint c : f.getConstraints()) {
-            out.add(c.clone());
-        }
-        return out;
+        requireNonNull(options, "options");
     }
 
     private static void requireNonNull(Object o, String what) {

@@ -35,7 +35,8 @@ public interface QuantizationRule {
 
     /**
      * The same sites for every layer the converter can replace ({@code DenseLayer},
-     * {@code ConvolutionLayer}, {@code DepthwiseConvolution2D}, {@code OutputLayer}); output layers get
+     * {@code ConvolutionLayer}, {@code DepthwiseConvolution2D}, {@code SeparableConvolution2D},
+     * {@code OutputLayer}); output layers get
      * a float output site (the loss needs float scores). Other layers are kept.
      *
      * <p>Example: {@code QuantizationRule.uniform(QuantSites.of("float", "int(bits=8, axis=channel)", "float", "float"))}.

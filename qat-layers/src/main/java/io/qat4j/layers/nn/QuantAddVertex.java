@@ -14,54 +14,86 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
+import java.util.Objects;
+
 /**
  * Quantized residual addition for a {@code ComputationGraph}: the quantized twin of DL4J's
- * {@code ElementWiseVertex(Add)}, for two or more inputs of equal shape. With spec {@code float} it
- * computes exactly what {@code ElementWiseVertex(Add)} computes.
+ * {@code ElementWiseVertex(Add)} (optionally fused with the ReLU that follows it), for two or more inputs
+ * of equal shape. With spec {@code float} and no activation it computes exactly what
+ * {@code ElementWiseVertex(Add)} computes.
  *
- * <p>Forward: the inputs share one grid, so integer hardware can add their codes directly. The
- * common range is the union of the inputs' ranges, {@code [min_i min(x_i), max_i max(x_i)]}, per tensor
- * and taken from the current batch (a vertex has no parameters to keep an observed range in); each
- * input is quantized with the scale and zero point of that range, {@code q_i = Q(x_i)}; the sum is
- * quantized again with the same scale and zero point, saturating (or as the spec's {@code overflow}
- * says): {@code y = Q(sum_i q_i)}. For {@code fixed(bits=N, dynamic=true)} the common scale is the
- * power of two that covers the union's largest magnitude; {@code fixed(m=.., n=..)} and minifloat
- * specs have a fixed grid anyway.
+ * <p>Forward: {@code y = Q(act(sum_i x_i))}, act the identity or ReLU. The inputs are not quantized again:
+ * they come from quantized layers (TFLite's ADD does the same), so integer hardware adds their codes after
+ * rescaling them to a common scale. The output quantizer Q takes its range from its observer when the
+ * spec has one ({@code int(bits=8, signed=false, observer=ema)}): the observer state is the vertex's
+ * parameter {@code qout} (no-op updater, saved with the model), updated in training, read at inference,
+ * so the vertex has a fixed integer form (the exporter's {@code add} op). Without an observer an
+ * {@code int} spec takes its range from each batch (not exportable); {@code fixed(m=.., n=..)},
+ * {@code fixed(bits=N, dynamic=true)} and minifloat specs have their own grid.
  *
- * <p>Backward: {@code dL/dx_i = STE_i(STE_sum(dL/dy))}, the spec's estimator at the sum and then at
- * each input (with the default clipped estimator: zero where the sum saturated).
+ * <p>Backward: {@code dL/dx_i = act'(s) · STE(dL/dy)}, {@code s = sum_i x_i}, with the spec's estimator
+ * (default clipped: zero where the output saturated) and ReLU's derivative (zero where {@code s <= 0}).
  *
- * <p>Allowed specs: {@code float}, {@code int}, {@code fixed} and {@code minifloat}, per tensor,
- * without an observer.
+ * <p>Allowed specs: {@code float}, {@code int}, {@code fixed} and {@code minifloat}, per tensor, with or
+ * without an observer; no learned quantizers (a vertex trains no parameters).
  *
- * <p>Paper: integer residual additions with a shared scale, Jacob et al., arXiv:1712.05877.
+ * <p>Paper: integer residual additions, Jacob et al., arXiv:1712.05877, §2.4 and appendix A.
  *
  * <pre>
- * graph.addVertex("add", new QuantAddVertex("int8"), "conv2", "shortcut")
+ * graph.addVertex("add", new QuantAddVertex("int(bits=8, signed=false, observer=ema)", QuantAddVertex.Act.RELU),
+ *     "conv2", "shortcut")
  * </pre>
  */
 public class QuantAddVertex extends GraphVertex {
     private static final long serialVersionUID = 1L;
 
+    /** Parameter key of the output observer's state. */
+    public static final String STATE_KEY = QuantParamInitializer.OUTPUT_STATE_KEY;
+
+    /** The activation applied to the sum before the output quantization. */
+    public enum Act {
+        /** No activation: {@code y = Q(s)}. */
+        IDENTITY,
+        /** ReLU: {@code y = Q(max(s, 0))}. */
+        RELU
+    }
+
     @JsonProperty("spec")
     private QuantSpec spec = QuantSpec.FLOAT;
+    @JsonProperty("activation")
+    private Act activation = Act.IDENTITY;
 
-    /** For JSON deserialization: float. */
+    /** For JSON deserialization: float, identity. */
     public QuantAddVertex() {
     }
 
-    /** Parses the spec string, e.g. {@code int8} or {@code fixed(bits=8, dynamic=true)}. */
+    /** Parses the spec string, e.g. {@code int(bits=8, signed=false, observer=ema)}; no activation. */
     public QuantAddVertex(String spec) {
-        this(QuantSpec.parse(spec));
+        this(QuantSpec.parse(spec), Act.IDENTITY);
+    }
+
+    /** Parses the spec string; {@code activation} before the output quantization. */
+    public QuantAddVertex(String spec, Act activation) {
+        this(QuantSpec.parse(spec), activation);
+    }
+
+    /** The spec, no activation. */
+    public QuantAddVertex(QuantSpec spec) {
+        this(spec, Act.IDENTITY);
     }
 
     /**
-     * @throws IllegalArgumentException for a null spec, a kind other than float/int/fixed/minifloat,
-     *     a per-channel or grouped spec, or a spec with an observer
+     * @throws IllegalArgumentException for a null spec or activation, a kind other than
+     *     float/int/fixed/minifloat, or a per-channel or grouped spec
      */
-    public QuantAddVertex(QuantSpec spec) {
+    public QuantAddVertex(QuantSpec spec, Act activation) {
         validate(spec);
+        if (activation == null) {
+            throw new IllegalArgumentException("QuantAddVertex activation must not be null; allowed: "
+                    + java.util.Arrays.toString(Act.values()));
+        }
         this.spec = spec;
+        this.activation = activation;
     }
 
     /** Checks that a spec can quantize a residual addition (see the class comment). */
@@ -72,15 +104,11 @@ public class QuantAddVertex extends GraphVertex {
         QuantKind k = spec.kind();
         if (k != QuantKind.FLOAT && k != QuantKind.INT && k != QuantKind.FIXED && k != QuantKind.MINIFLOAT) {
             throw new IllegalArgumentException("QuantAddVertex spec '" + spec + "' has kind " + k.specName()
-                    + "; allowed: float, int, fixed, minifloat (a shared grid for all inputs)");
+                    + "; allowed: float, int, fixed, minifloat (one grid for the whole sum)");
         }
         if (spec.granularity() != Granularity.TENSOR) {
             throw new IllegalArgumentException("QuantAddVertex spec '" + spec + "' is " + spec.granularity()
                     + "-wise; allowed: per tensor (axis=tensor)");
-        }
-        if (spec.needsObserver()) {
-            throw new IllegalArgumentException("QuantAddVertex spec '" + spec + "' needs an observer, but a vertex has "
-                    + "no parameters to keep it in; drop the observer (the range is taken from each batch)");
         }
     }
 
@@ -88,29 +116,38 @@ public class QuantAddVertex extends GraphVertex {
         return spec;
     }
 
+    public Act getActivation() {
+        return activation;
+    }
+
+    /** Length of the observer state parameter ({@code 0} without an observer). */
+    public long stateSize() {
+        return QuantParamInitializer.stateSize(spec, 1);
+    }
+
     @Override
     public QuantAddVertex clone() {
-        return new QuantAddVertex(spec);
+        return new QuantAddVertex(spec, activation);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QuantAddVertex v && spec.equals(v.spec);
+        return o instanceof QuantAddVertex v && spec.equals(v.spec) && activation == v.activation;
     }
 
     @Override
     public int hashCode() {
-        return 31 * QuantAddVertex.class.hashCode() + spec.hashCode();
+        return Objects.hash(QuantAddVertex.class, spec, activation);
     }
 
     @Override
     public String toString() {
-        return "QuantAddVertex(" + spec + ")";
+        return "QuantAddVertex(" + spec + (activation == Act.IDENTITY ? "" : ", " + activation) + ")";
     }
 
     @Override
     public long numParams(boolean backprop) {
-        return 0;
+        return stateSize();
     }
 
     @Override
@@ -128,7 +165,19 @@ public class QuantAddVertex extends GraphVertex {
                                                                       INDArray paramsView, boolean initializeParams,
                                                                       DataType networkDatatype) {
         validate(spec);
-        return new QuantAddVertexImpl(graph, name, idx, spec, networkDatatype);
+        INDArray state = null;
+        if (stateSize() > 0) {
+            if (paramsView == null || paramsView.length() != stateSize()) {
+                throw new IllegalStateException("QuantAddVertex " + name + ": expected a parameter view of length "
+                        + stateSize() + " for the observer state, got " + (paramsView == null ? "none"
+                        : paramsView.length()));
+            }
+            state = paramsView.reshape(paramsView.length());
+            if (initializeParams) {
+                state.assign(0);
+            }
+        }
+        return new QuantAddVertexImpl(graph, name, idx, null, null, spec, activation, state, networkDatatype);
     }
 
     @Override
@@ -145,6 +194,6 @@ public class QuantAddVertex extends GraphVertex {
     @Override
     public MemoryReport getMemoryReport(InputType... inputTypes) {
         return new LayerMemoryReport.Builder(null, QuantAddVertex.class, inputTypes[0], inputTypes[0])
-                .standardMemory(0, 0).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
+                .standardMemory(stateSize(), 0).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
     }
 }

@@ -50,6 +50,7 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 /** Float parity, W8 closeness and trainability, and JSON round trips of converted networks. */
 class QatConverterTest {
 
+  static final QatConverter.Options FLOAT_TWINS = QatConverter.Options.DEFAULTS.withConvertFloatSites(true);
   static final QuantSites W8 = QuantSites.of("float", "int(bits=8, axis=channel)", "float", "float");
 
   /** A small CNN with every convertible layer kind, batch normalization and non-default settings. */
@@ -107,7 +108,7 @@ class QatConverterTest {
   @Test
   void floatSitesGiveTheSameNetwork() {
     MultiLayerNetwork f = trained();
-    MultiLayerNetwork q = QatConverter.quantize(f, QuantizationRule.uniform(QuantSites.none()), false);
+    MultiLayerNetwork q = QatConverter.convert(f, QuantizationRule.uniform(QuantSites.none()), FLOAT_TWINS).model();
 
     Class<?>[] expected = {QuantConv2D.class, BatchNormalization.class, SubsamplingLayer.class,
         QuantDepthwiseConv2D.class, QuantDense.class, QuantOutput.class};
@@ -245,7 +246,7 @@ class QatConverterTest {
     for (int i = 0; i < 3; i++) {
       f.fit(new DataSet(x, y));
     }
-    ComputationGraph same = QatConverter.quantize(f, QuantizationRule.uniform(QuantSites.none()), false);
+    ComputationGraph same = QatConverter.convert(f, QuantizationRule.uniform(QuantSites.none()), FLOAT_TWINS).model();
     assertInstanceOf(QuantDense.class, ((LayerVertex) same.getConfiguration().getVertices().get("d2")).getLayerConf()
         .getLayer());
     assertTrue(f.outputSingle(x).equalsWithEps(same.outputSingle(x), 1e-6));
