@@ -1,0 +1,161 @@
+package io.qat4j.layers.nn.impl;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * The loops of {@link ConvKernels#col2im}: for samples {@code [from, to)}, read the patch rows of one output row
+ * at a time and add each value onto its pixel in a heap accumulator of the sample, then store the sample with one
+ * bulk write.
+ *
+ * <p>Order: libnd4j's {@code col2im} (as DL4J 1.0.0-M2.1 ships it) adds the contributions to a pixel in ascending
+ * (output row, output column) order, starting from 0. Here output rows are taken in ascending order, and within
+ * one output row a pixel of input row {@code ih} receives values only from the kernel row {@code kh} that reads
+ * {@code ih}, in ascending output-column order; so the sums are the same, bit for bit (verified by
+ * {@code ConvKernelsTest}).
+ */
+final class Col2Im {
+    private Col2Im() {
+    }
+
+    static void floats(FloatBuffer in, FloatBuffer out, int from, int to, int c, ConvGeometry g) {
+        int sample = c * g.inH() * g.inW();
+        int rowLen = g.outW() * c * g.kernelArea();
+        ConvKernels.Scratch s = ConvKernels.Scratch.get();
+        float[] acc = s.floats(0, sample);
+        float[] rows = s.floats(1, rowLen);
+        for (int n = from; n < to; n++) {
+            Arrays.fill(acc, 0, sample, 0f);
+            for (int oh = 0; oh < g.outH(); oh++) {
+                in.get((n * g.outH() + oh) * rowLen, rows, 0, rowLen);
+                addRow(rows, acc, oh, c, g);
+            }
+            out.put(n * sample, acc, 0, sample);
+        }
+    }
+
+    static void doubles(DoubleBuffer in, DoubleBuffer out, int from, int to, int c, ConvGeometry g) {
+        int sample = c * g.inH() * g.inW();
+        int rowLen = g.outW() * c * g.kernelArea();
+        ConvKernels.Scratch s = ConvKernels.Scratch.get();
+        double[] acc = s.doubles(0, sample);
+        double[] rows = s.doubles(1, rowLen);
+        for (int n = from; n < to; n++) {
+            Arrays.fill(acc, 0, sample, 0d);
+            for (int oh = 0; oh < g.outH(); oh++) {
+                in.get((n * g.outH() + oh) * rowLen, rows, 0, rowLen);
+                addRow(rows, acc, oh, c, g);
+            }
+            out.put(n * sample, acc, 0, sample);
+        }
+    }
+
+    /**
+     * Adds the patch rows {@code (oh, 0..outW-1)} onto the sample accumulator {@code acc [C, H, W]}: per (c, kh),
+     * the output columns whose window overlaps the left padding, the interior ones (unrolled for 3 and 5 wide
+     * undilated kernels), then those overlapping the right padding, each in ascending order.
+     */
+    private static void addRow(float[] rows, float[] acc, int oh, int c, ConvGeometry g) {
+        int h = g.inH();
+        int w = g.inW();
+        int kW = g.kW();
+        int dW = g.dW();
+        int sW = g.sW();
+        int outW = g.outW();
+        int k = c * g.kernelArea();
+        int lo = Im2Col.interiorStart(g);
+        int hi = Im2Col.interiorEnd(g);
+        int ih0 = oh * g.sH() - g.pH();
+        for (int ci = 0; ci < c; ci++) {
+            for (int kh = 0; kh < g.kH(); kh++) {
+                int ih = ih0 + kh * g.dH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int j = (ci * g.kH() + kh) * kW;
+                int base = (ci * h + ih) * w - g.pW();
+                for (int ow = 0; ow < lo; ow++) {
+                    edge(rows, acc, ow * k + j, base + ow * sW, ow * sW - g.pW(), kW, dW, w);
+                }
+                if (dW == 1 && kW == 3) {
+                    for (int ow = lo, q = lo * k + j, s = base + lo * sW; ow < hi; ow++, q += k, s += sW) {
+                        acc[s] += rows[q];
+                        acc[s + 1] += rows[q + 1];
+                        acc[s + 2] += rows[q + 2];
+                    }
+                } else if (dW == 1 && kW == 5) {
+                    for (int ow = lo, q = lo * k + j, s = base + lo * sW; ow < hi; ow++, q += k, s += sW) {
+                        acc[s] += rows[q];
+                        acc[s + 1] += rows[q + 1];
+                        acc[s + 2] += rows[q + 2];
+                        acc[s + 3] += rows[q + 3];
+                        acc[s + 4] += rows[q + 4];
+                    }
+                } else {
+                    for (int ow = lo, q = lo * k + j, s = base + lo * sW; ow < hi; ow++, q += k, s += sW) {
+                        for (int kw = 0; kw < kW; kw++) {
+                            acc[s + kw * dW] += rows[q + kw];
+                        }
+                    }
+                }
+                for (int ow = hi; ow < outW; ow++) {
+                    edge(rows, acc, ow * k + j, base + ow * sW, ow * sW - g.pW(), kW, dW, w);
+                }
+            }
+        }
+    }
+
+    /** One window row that overlaps the padding: adds the values whose input column lies in [0, w). */
+    private static void edge(float[] rows, float[] acc, int q, int s, int iw0, int kW, int dW, int w) {
+        for (int kw = 0; kw < kW; kw++) {
+            int iw = iw0 + kw * dW;
+            if (iw >= 0 && iw < w) {
+                acc[s + kw * dW] += rows[q + kw];
+            }
+        }
+    }
+
+    private static void addRow(double[] rows, double[] acc, int oh, int c, ConvGeometry g) {
+        int h = g.inH();
+        int w = g.inW();
+        int kW = g.kW();
+        int dW = g.dW();
+        int sW = g.sW();
+        int outW = g.outW();
+        int k = c * g.kernelArea();
+        int lo = Im2Col.interiorStart(g);
+        int hi = Im2Col.interiorEnd(g);
+        int ih0 = oh * g.sH() - g.pH();
+        for (int ci = 0; ci < c; ci++) {
+            for (int kh = 0; kh < g.kH(); kh++) {
+                int ih = ih0 + kh * g.dH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int j = (ci * g.kH() + kh) * kW;
+                int base = (ci * h + ih) * w - g.pW();
+                for (int ow = 0; ow < lo; ow++) {
+                    edge(rows, acc, ow * k + j, base + ow * sW, ow * sW - g.pW(), kW, dW, w);
+                }
+                for (int ow = lo, q = lo * k + j, s = base + lo * sW; ow < hi; ow++, q += k, s += sW) {
+                    for (int kw = 0; kw < kW; kw++) {
+                        acc[s + kw * dW] += rows[q + kw];
+                    }
+                }
+                for (int ow = hi; ow < outW; ow++) {
+                    edge(rows, acc, ow * k + j, base + ow * sW, ow * sW - g.pW(), kW, dW, w);
+                }
+            }
+        }
+    }
+
+    private static void edge(double[] rows, double[] acc, int q, int s, int iw0, int kW, int dW, int w) {
+        for (int kw = 0; kw < kW; kw++) {
+            int iw = iw0 + kw * dW;
+            if (iw >= 0 && iw < w) {
+                acc[s + kw * dW] += rows[q + kw];
+            }
+        }
+    }
+}
