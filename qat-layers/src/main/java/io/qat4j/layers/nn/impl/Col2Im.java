@@ -7,7 +7,7 @@ import java.util.Arrays;
 /**
  * The loops of {@link ConvKernels#col2im}: for samples {@code [from, to)}, read the patch rows of one output row
  * at a time and add each value onto its pixel in a heap accumulator of the sample, then store the sample with one
- * bulk write.
+ * bulk write (one per plane when the output is CNHW in memory).
  *
  * <p>Order: libnd4j's {@code col2im} (as DL4J 1.0.0-M2.1 ships it) adds the contributions to a pixel in ascending
  * (output row, output column) order, starting from 0. Here output rows are taken in ascending order, and within
@@ -19,7 +19,7 @@ final class Col2Im {
     private Col2Im() {
     }
 
-    static void floats(FloatBuffer in, FloatBuffer out, int from, int to, int c, ConvGeometry g) {
+    static void floats(FloatBuffer in, FloatBuffer out, ConvKernels.Planes planes, int from, int to, int c, ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();
@@ -31,11 +31,17 @@ final class Col2Im {
                 in.get((n * g.outH() + oh) * rowLen, rows, 0, rowLen);
                 addRow(rows, acc, oh, c, g);
             }
-            out.put(n * sample, acc, 0, sample);
+            if (planes.samplesDense()) {
+                out.put(planes.offset(n, 0), acc, 0, sample);
+            } else {
+                for (int ci = 0; ci < c; ci++) {
+                    out.put(planes.offset(n, ci), acc, ci * planes.plane(), planes.plane());
+                }
+            }
         }
     }
 
-    static void doubles(DoubleBuffer in, DoubleBuffer out, int from, int to, int c, ConvGeometry g) {
+    static void doubles(DoubleBuffer in, DoubleBuffer out, ConvKernels.Planes planes, int from, int to, int c, ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();
@@ -47,7 +53,13 @@ final class Col2Im {
                 in.get((n * g.outH() + oh) * rowLen, rows, 0, rowLen);
                 addRow(rows, acc, oh, c, g);
             }
-            out.put(n * sample, acc, 0, sample);
+            if (planes.samplesDense()) {
+                out.put(planes.offset(n, 0), acc, 0, sample);
+            } else {
+                for (int ci = 0; ci < c; ci++) {
+                    out.put(planes.offset(n, ci), acc, ci * planes.plane(), planes.plane());
+                }
+            }
         }
     }
 

@@ -32,7 +32,9 @@ import java.util.Arrays;
  *
  * <p>The minibatch is split across {@link KernelThreads#COUNT} threads (one sample is never split, so results do
  * not depend on the thread count). Off-heap data is read and written through {@link java.nio} views of the
- * arrays' native memory; inputs that are not C-contiguous are copied first. Arrays of 2<sup>31</sup> bytes or more
+ * arrays' native memory. Images (the input of im2col, the output of col2im) may be C-ordered NCHW or the permuted
+ * CNHW buffers DL4J's convolution layers use; other layouts, and a patch matrix that is not C-contiguous, are
+ * copied. Arrays of 2<sup>31</sup> bytes or more
  * fall back to libnd4j's ops.
  */
 public final class ConvKernels {
@@ -68,28 +70,31 @@ public final class ConvKernels {
                     + col.shapeInfoToString());
         }
         DataType dt = checkType(col.dataType());
-        INDArray src = contiguous(x.castTo(dt));
+        INDArray cast = x.castTo(dt);
+        INDArray src = densePlanes(cast) ? cast : cast.dup('c');
         if (tooLarge(col) || tooLarge(src)) {
             INDArray col6 = col.reshape('c', n, g.outH(), g.outW(), c, g.kH(), g.kW());
             Convolution.im2col(src, g.kH(), g.kW(), g.sH(), g.sW(), g.pH(), g.pW(), g.dH(), g.dW(), false,
                     col6.permute(0, 3, 4, 5, 1, 2));
             return;
         }
+        Planes planes = Planes.of(src);
         if (dt == DataType.FLOAT) {
             FloatBuffer in = floats(src);
             FloatBuffer out = floats(col);
-            KernelThreads.forEach(n, (from, to) -> Im2Col.floats(in.duplicate(), out.duplicate(), from, to, c, g));
+            KernelThreads.forEach(n, (from, to) -> Im2Col.floats(in.duplicate(), planes, out.duplicate(), from, to, c, g));
         } else {
             DoubleBuffer in = doubles(src);
             DoubleBuffer out = doubles(col);
-            KernelThreads.forEach(n, (from, to) -> Im2Col.doubles(in.duplicate(), out.duplicate(), from, to, c, g));
+            KernelThreads.forEach(n, (from, to) -> Im2Col.doubles(in.duplicate(), planes, out.duplicate(), from, to, c, g));
         }
     }
 
     /**
      * Adds the patch gradients {@code col} ({@code [N·outH·outW, C·kH·kW]} in any layout, e.g. the transpose of
      * the F-order product DL4J's backward pass computes) back onto the pixels they came from and writes the sums
-     * into {@code out} ({@code [N, C, inH, inW]}, any layout, every element overwritten).
+     * into {@code out} ({@code [N, C, inH, inW]}, any layout, every element overwritten; NCHW and CNHW memory orders
+     * are written in place).
      */
     public static void col2im(INDArray col, ConvGeometry g, INDArray out) {
         if (out.rank() != 4 || out.size(2) != g.inH() || out.size(3) != g.inW()) {
@@ -106,18 +111,20 @@ public final class ConvKernels {
         }
         DataType dt = checkType(out.dataType());
         INDArray src = contiguous(col.castTo(dt));
-        INDArray dst = isCContiguous(out) ? out : Nd4j.createUninitialized(dt, out.shape(), 'c');
+        INDArray dst = densePlanes(out) ? out : Nd4j.createUninitialized(dt, out.shape(), 'c');
         if (tooLarge(src) || tooLarge(dst)) {
             INDArray col6 = src.reshape('c', n, g.outH(), g.outW(), c, g.kH(), g.kW()).permute(0, 3, 4, 5, 1, 2);
             Convolution.col2im(col6, dst, g.sH(), g.sW(), g.pH(), g.pW(), g.inH(), g.inW(), g.dH(), g.dW());
         } else if (dt == DataType.FLOAT) {
             FloatBuffer in = floats(src);
             FloatBuffer o = floats(dst);
-            KernelThreads.forEach(n, (from, to) -> Col2Im.floats(in.duplicate(), o.duplicate(), from, to, c, g));
+            Planes planes = Planes.of(dst);
+            KernelThreads.forEach(n, (from, to) -> Col2Im.floats(in.duplicate(), o.duplicate(), planes, from, to, c, g));
         } else {
             DoubleBuffer in = doubles(src);
             DoubleBuffer o = doubles(dst);
-            KernelThreads.forEach(n, (from, to) -> Col2Im.doubles(in.duplicate(), o.duplicate(), from, to, c, g));
+            Planes planes = Planes.of(dst);
+            KernelThreads.forEach(n, (from, to) -> Col2Im.doubles(in.duplicate(), o.duplicate(), planes, from, to, c, g));
         }
         if (dst != out) {
             out.assign(dst);
@@ -145,6 +152,45 @@ public final class ConvKernels {
 
     private static INDArray contiguous(INDArray a) {
         return isCContiguous(a) ? a : a.dup('c');
+    }
+
+    /**
+     * Whether a 4-D array {@code [N, C, H, W]} is dense with dense {@code [H, W]} planes in either NCHW memory order
+     * (C order) or CNHW memory order (DL4J's convolution layers keep activations and errors as permuted
+     * {@code [C, N, H, W]} buffers).
+     */
+    static boolean densePlanes(INDArray a) {
+        if (a.rank() != 4 || a.isEmpty()) {
+            return false;
+        }
+        long n = a.size(0);
+        long c = a.size(1);
+        long h = a.size(2);
+        long w = a.size(3);
+        long plane = h * w;
+        boolean densePlane = (w == 1 || a.stride(3) == 1) && (h == 1 || a.stride(2) == w);
+        long s0 = n == 1 ? c * plane : a.stride(0);
+        long s1 = c == 1 ? plane : a.stride(1);
+        return densePlane && ((s1 == plane && s0 == c * plane) || (s0 == plane && s1 == n * plane));
+    }
+
+    /** Where the [H, W] plane of sample n, channel c starts in an array with {@link #densePlanes}. */
+    record Planes(int sampleStride, int channelStride, int plane) {
+        static Planes of(INDArray a) {
+            int plane = (int) (a.size(2) * a.size(3));
+            int s0 = a.size(0) == 1 ? (int) a.size(1) * plane : (int) a.stride(0);
+            int s1 = a.size(1) == 1 ? plane : (int) a.stride(1);
+            return new Planes(s0, s1, plane);
+        }
+
+        int offset(int n, int c) {
+            return n * sampleStride + c * channelStride;
+        }
+
+        /** Whether the planes of one sample follow each other (NCHW memory order). */
+        boolean samplesDense() {
+            return channelStride == plane;
+        }
     }
 
     private static boolean tooLarge(INDArray a) {

@@ -4,7 +4,8 @@ import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 
 /**
- * The loops of {@link ConvKernels#im2col}: for samples {@code [from, to)}, copy each sample into a heap array, then
+ * The loops of {@link ConvKernels#im2col}: for samples {@code [from, to)}, copy each sample into a heap array
+ * {@code [C, H, W]} (plane by plane when the input is CNHW in memory), then
  * build the {@code outW} patch rows of one output row {@code oh} at a time (columns {@code (c, kh, kw)}, zeros in
  * the padding) and store them with one bulk write.
  *
@@ -17,14 +18,20 @@ final class Im2Col {
     private Im2Col() {
     }
 
-    static void floats(FloatBuffer in, FloatBuffer out, int from, int to, int c, ConvGeometry g) {
+    static void floats(FloatBuffer in, ConvKernels.Planes planes, FloatBuffer out, int from, int to, int c, ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();
         float[] src = s.floats(0, sample);
         float[] row = s.floats(1, rowLen);
         for (int n = from; n < to; n++) {
-            in.get(n * sample, src, 0, sample);
+            if (planes.samplesDense()) {
+                in.get(planes.offset(n, 0), src, 0, sample);
+            } else {
+                for (int ci = 0; ci < c; ci++) {
+                    in.get(planes.offset(n, ci), src, ci * planes.plane(), planes.plane());
+                }
+            }
             for (int oh = 0; oh < g.outH(); oh++) {
                 fillRow(src, row, oh, c, g);
                 out.put((n * g.outH() + oh) * rowLen, row, 0, rowLen);
@@ -32,14 +39,20 @@ final class Im2Col {
         }
     }
 
-    static void doubles(DoubleBuffer in, DoubleBuffer out, int from, int to, int c, ConvGeometry g) {
+    static void doubles(DoubleBuffer in, ConvKernels.Planes planes, DoubleBuffer out, int from, int to, int c, ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();
         double[] src = s.doubles(0, sample);
         double[] row = s.doubles(1, rowLen);
         for (int n = from; n < to; n++) {
-            in.get(n * sample, src, 0, sample);
+            if (planes.samplesDense()) {
+                in.get(planes.offset(n, 0), src, 0, sample);
+            } else {
+                for (int ci = 0; ci < c; ci++) {
+                    in.get(planes.offset(n, ci), src, ci * planes.plane(), planes.plane());
+                }
+            }
             for (int oh = 0; oh < g.outH(); oh++) {
                 fillRow(src, row, oh, c, g);
                 out.put((n * g.outH() + oh) * rowLen, row, 0, rowLen);

@@ -114,7 +114,10 @@ class ConvKernelsTest {
         assertBitsEqual(expected, ConvKernels.im2col(view, g), "offset view");
         assertBitsEqual(expected, ConvKernels.im2col(view.dup('f'), g), "F-order input");
         INDArray nhwc = view.permute(0, 2, 3, 1).dup('c').permute(0, 3, 1, 2);
-        assertBitsEqual(expected, ConvKernels.im2col(nhwc, g), "permuted input");
+        assertBitsEqual(expected, ConvKernels.im2col(nhwc, g), "NHWC input");
+        INDArray cnhw = view.permute(1, 0, 2, 3).dup('c').permute(1, 0, 2, 3);
+        assertTrue(ConvKernels.densePlanes(cnhw) && !ConvKernels.densePlanes(nhwc), "CNHW is read in place");
+        assertBitsEqual(expected, ConvKernels.im2col(cnhw, g), "CNHW input (DL4J's activation layout)");
 
         INDArray cols = Nd4j.randn(DataType.FLOAT, expected.shape());
         INDArray im = referenceCol2im(cols, g, 4, 3);
@@ -124,9 +127,12 @@ class ConvKernelsTest {
         assertBitsEqual(im, outView, "col2im into an offset view");
         assertEquals(0.0, bigOut.get(NDArrayIndex.interval(0, 3)).amaxNumber().doubleValue(), "nothing written before");
         assertEquals(0.0, bigOut.get(NDArrayIndex.interval(7, 9)).amaxNumber().doubleValue(), "nothing written after");
-        INDArray permutedOut = Nd4j.createUninitialized(DataType.FLOAT, new long[] {3, 4, 8, 7}, 'c').permute(1, 0, 2, 3);
-        ConvKernels.col2im(cols, g, permutedOut);
-        assertBitsEqual(im, permutedOut, "col2im into a permuted array");
+        INDArray cnhwBuffer = Nd4j.createUninitialized(DataType.FLOAT, new long[] {3, 4, 8, 7}, 'c');
+        ConvKernels.col2im(cols, g, cnhwBuffer.permute(1, 0, 2, 3));
+        assertBitsEqual(im, cnhwBuffer.permute(1, 0, 2, 3), "col2im into a CNHW buffer, DL4J's error layout");
+        INDArray nhwcOut = Nd4j.createUninitialized(DataType.FLOAT, new long[] {4, 8, 7, 3}, 'c');
+        ConvKernels.col2im(cols, g, nhwcOut.permute(0, 3, 1, 2));
+        assertBitsEqual(im, nhwcOut.permute(0, 3, 1, 2), "col2im into an NHWC buffer (through a copy)");
     }
 
     @Test
