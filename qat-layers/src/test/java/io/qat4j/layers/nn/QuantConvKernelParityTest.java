@@ -56,9 +56,14 @@ class QuantConvKernelParityTest {
     /** conv(geometry) -> conv 3x3 Same stride 1 -> global average -> softmax, on 3-channel 9x11 images. */
     static MultiLayerConfiguration net(boolean quant, DataType dt, int k, int stride, int pad, int dilation,
                                        ConvolutionMode mode, CNN2DFormat format, boolean noOp) {
+        return net(quant, dt, k, stride, pad, dilation, mode, format, noOp, Activation.TANH);
+    }
+
+    static MultiLayerConfiguration net(boolean quant, DataType dt, int k, int stride, int pad, int dilation,
+                                       ConvolutionMode mode, CNN2DFormat format, boolean noOp, Activation first) {
         return new NeuralNetConfiguration.Builder().seed(3).dataType(dt).updater(noOp ? new NoOp() : new Adam(1e-2))
                 .weightInit(WeightInit.XAVIER).list()
-                .layer(conv(quant, k, stride, pad, dilation, mode, 5, Activation.TANH, format))
+                .layer(conv(quant, k, stride, pad, dilation, mode, 5, first, format))
                 .layer(conv(quant, 3, 1, 0, 1, ConvolutionMode.Same, 4, noOp ? Activation.SIGMOID : Activation.RELU,
                         format))
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
@@ -89,21 +94,21 @@ class QuantConvKernelParityTest {
         assertArrayEquals(expected.dup('c').data().asFloat(), actual.dup('c').data().asFloat(), what);
     }
 
-    @ParameterizedTest(name = "k={0} s={1} p={2} d={3} {4} {5} n={6}")
+    @ParameterizedTest(name = "k={0} s={1} p={2} d={3} {4} {5} n={6} {7}")
     @CsvSource({
-        "3, 1, 0, 1, Truncate, NCHW, 7",
-        "3, 2, 1, 1, Truncate, NCHW, 7",
-        "5, 1, 2, 1, Truncate, NCHW, 1",
-        "1, 2, 0, 1, Truncate, NCHW, 7",
-        "3, 1, 0, 2, Same, NCHW, 7",
-        "3, 2, 0, 1, Same, NCHW, 1",
-        "5, 2, 0, 1, Same, NHWC, 7",
-        "3, 1, 1, 1, Truncate, NHWC, 7",
+        "3, 1, 0, 1, Truncate, NCHW, 7, TANH",
+        "3, 2, 1, 1, Truncate, NCHW, 7, RELU",
+        "5, 1, 2, 1, Truncate, NCHW, 1, LEAKYRELU",
+        "1, 2, 0, 1, Truncate, NCHW, 7, IDENTITY",
+        "3, 1, 0, 2, Same, NCHW, 7, RELU6",
+        "3, 2, 0, 1, Same, NCHW, 1, HARDTANH",
+        "5, 2, 0, 1, Same, NHWC, 7, RELU",
+        "3, 1, 1, 1, Truncate, NHWC, 7, SIGMOID",
     })
     void float32OutputsGradientsAndTrainingAreBitIdentical(int k, int s, int p, int d, ConvolutionMode mode,
-                                                       CNN2DFormat format, int n) {
-        MultiLayerNetwork ref = init(net(false, DataType.FLOAT, k, s, p, d, mode, format, false));
-        MultiLayerNetwork q = init(net(true, DataType.FLOAT, k, s, p, d, mode, format, false));
+                                                       CNN2DFormat format, int n, Activation first) {
+        MultiLayerNetwork ref = init(net(false, DataType.FLOAT, k, s, p, d, mode, format, false, first));
+        MultiLayerNetwork q = init(net(true, DataType.FLOAT, k, s, p, d, mode, format, false, first));
         q.setParams(ref.params().dup());
         DataSet ds = data(DataType.FLOAT, n, format);
         for (int layer : new int[] {0, 1}) {

@@ -43,6 +43,11 @@ public final class ConvKernels {
     private ConvKernels() {
     }
 
+    /** The number of threads the kernels split a minibatch across ({@code OMP_NUM_THREADS}, else the processors). */
+    public static int threads() {
+        return KernelThreads.COUNT;
+    }
+
     /**
      * The patch matrix of {@code x} (NCHW, cast to its own type), a new C-order {@code [N·outH·outW, C·kH·kW]}
      * array, uninitialized before the copy, in the current workspace (as DL4J allocates its own).

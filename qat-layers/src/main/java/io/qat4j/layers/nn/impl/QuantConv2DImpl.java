@@ -34,6 +34,27 @@ public class QuantConv2DImpl extends ConvolutionLayer {
     static final int WEIGHT_CHANNEL_AXIS = 0;
 
     private final SiteRuntime rt;
+    /** What the last training forward pass kept for its backward pass (null when nothing is kept). */
+    private Kept kept;
+
+    /**
+     * The input, pre-activation and patch matrix of a training forward pass, in DL4J's ACTIVATIONS workspace (open
+     * from the forward to the end of the backward pass), so the backward pass need not recompute them as DL4J's
+     * layer does without a cache mode. Used only for the same input object and while both arrays are in scope.
+     */
+    private record Kept(INDArray input, INDArray z, INDArray col) {
+        boolean validFor(INDArray in) {
+            return input == in && live(z) && live(col);
+        }
+
+        private static boolean live(INDArray a) {
+            if (!a.isAttached()) {
+                return true;
+            }
+            MemoryWorkspace ws = a.data().getParentWorkspace();
+            return ws != null && ws.isScopeActive() && ws.getGenerationId() == a.data().getGenerationId();
+        }
+    }
 
     public QuantConv2DImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -52,8 +73,53 @@ public class QuantConv2DImpl extends ConvolutionLayer {
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
         quantizeInput(training, mgr);
-        INDArray y = super.activate(training, mgr);
+        INDArray y = convActivate(training, mgr);
         return rt.quantizeOutput(y, params, training, index, getIterationCount(), mgr);
+    }
+
+    /**
+     * {@code ConvolutionLayer.activate}: input dropout, {@link #preOutput}, the feed-forward cache, then the
+     * activation function ({@link ConvActivations}: element-wise exact ones on the dense buffer behind the view).
+     * In training (without DL4J's cache mode and without accumulation emulation) the pre-activation and the patch
+     * matrix are kept for the backward pass ({@link Kept}) and the activation works on a copy.
+     */
+    private INDArray convActivate(boolean training, LayerWorkspaceMgr mgr) {
+        if (cacheMode == null) {
+            cacheMode = CacheMode.NONE;
+        }
+        kept = null;
+        boolean keep = training && cacheMode == CacheMode.NONE && sites().accumulation().isFloat();
+        applyDropOutIfNecessary(training, mgr);
+        Pair<INDArray, INDArray> p = convPreOutput(training, keep, keep, mgr);
+        INDArray z = p.getFirst();
+        if (training && cacheMode != CacheMode.NONE && mgr.hasConfiguration(ArrayType.FF_CACHE)
+                && mgr.isWorkspaceOpen(ArrayType.FF_CACHE)) {
+            try (MemoryWorkspace ignored = mgr.notifyScopeBorrowed(ArrayType.FF_CACHE)) {
+                preOutput = z.unsafeDuplication();
+            }
+        }
+        if (keep) {
+            kept = new Kept(input, z, p.getSecond());
+            z = copySameLayout(z, mgr);
+        }
+        return ConvActivations.activate(layerConf().getActivationFn(), z, training);
+    }
+
+    /** A copy of {@code z} in the ACTIVATIONS workspace, in the same memory order (CNHW or C order). */
+    private static INDArray copySameLayout(INDArray z, LayerWorkspaceMgr mgr) {
+        INDArray channelMajor = z.permute(1, 0, 2, 3);
+        if (!ConvKernels.isCContiguous(channelMajor)) {
+            return mgr.dup(ArrayType.ACTIVATIONS, z, 'c');
+        }
+        INDArray copy = mgr.createUninitialized(ArrayType.ACTIVATIONS, z.dataType(), channelMajor.shape(), 'c');
+        copy.assign(channelMajor);
+        return copy.permute(1, 0, 2, 3);
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        kept = null;
     }
 
     /**
@@ -65,6 +131,15 @@ public class QuantConv2DImpl extends ConvolutionLayer {
      */
     @Override
     protected Pair<INDArray, INDArray> preOutput(boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
+        if (forBackprop && kept != null && kept.validFor(input)) {
+            return new Pair<>(kept.z(), kept.col());
+        }
+        return convPreOutput(training, forBackprop, false, mgr);
+    }
+
+    /** {@link #preOutput}; with {@code keepCol} the patch matrix is allocated in the ACTIVATIONS workspace. */
+    private Pair<INDArray, INDArray> convPreOutput(boolean training, boolean forBackprop, boolean keepCol,
+                                                   LayerWorkspaceMgr mgr) {
         assertInputSet(false);
         QuantSites sites = sites();
         boolean emulated = !sites.accumulation().isFloat();
@@ -88,7 +163,10 @@ public class QuantConv2DImpl extends ConvolutionLayer {
         if (!emulated && preOutput != null && i2d != null && forBackprop) {
             return new Pair<>(preOutput, i2d);
         }
-        INDArray col = ConvKernels.im2col(x.castTo(weights.dataType()), g);
+        long[] colShape = {miniBatch * g.outPositions(), inDepth * g.kernelArea()};
+        INDArray col = keepCol ? mgr.createUninitialized(ArrayType.ACTIVATIONS, weights.dataType(), colShape, 'c')
+                : Nd4j.createUninitialized(weights.dataType(), colShape, 'c');
+        ConvKernels.im2col(x.castTo(weights.dataType()), g, col);
         INDArray z;
         if (emulated) {
             INDArray w2d = weights.reshape('c', outDepth, col.size(1)).transpose();
@@ -124,9 +202,10 @@ public class QuantConv2DImpl extends ConvolutionLayer {
     }
 
     /**
-     * {@code ConvolutionLayer.backpropGradient}: {@code dW = (colᵀ · δ2dᵀ)} by DL4J's {@code Nd4j.gemm} call into
-     * the weight-gradient view, the patch errors {@code W2d · δ2d} (F order), reduced by col2im into a CNHW buffer
-     * (DL4J's layout) in the ACTIVATION_GRAD workspace, {@code db = Σ δ2d} over rows.
+     * {@code ConvolutionLayer.backpropGradient}: the error at the pre-activation ({@link ConvActivations}),
+     * {@code dW = (colᵀ · δ2dᵀ)} by DL4J's {@code Nd4j.gemm} call into the weight-gradient view, the patch errors
+     * {@code W2d · δ2d} (DL4J's GEMM, F-order result), reduced by col2im into a CNHW buffer (DL4J's layout) in the
+     * ACTIVATION_GRAD workspace, {@code db = Σ δ2d} over rows.
      */
     private Pair<Gradient, INDArray> convBackprop(INDArray epsilon, LayerWorkspaceMgr mgr) {
         assertInputSet(true);
@@ -155,7 +234,7 @@ public class QuantConv2DImpl extends ConvolutionLayer {
         if (format != CNN2DFormat.NCHW) {
             z = z.permute(0, 3, 1, 2);
         }
-        INDArray delta = layerConf().getActivationFn().backprop(z, epsilon).getFirst();
+        INDArray delta = ConvActivations.backprop(layerConf().getActivationFn(), z, epsilon);
         delta = delta.permute(1, 0, 2, 3);
         INDArray delta2d = delta.reshape('c', new long[] {outDepth, miniBatch * g.outPositions()});
         INDArray im2col2d = p.getSecond();
@@ -165,7 +244,9 @@ public class QuantConv2DImpl extends ConvolutionLayer {
         Nd4j.gemm(im2col2d, delta2d, weightGradView2df, true, true, 1.0, 0.0);
 
         INDArray w2d = weights.permute(3, 2, 1, 0).reshape('f', k, outDepth);
-        INDArray epsNext2d = w2d.mmul(delta2d);
+        // DL4J's w2d.mmul(delta2d) runs this GEMM into an F-order temporary, then copies it into a C-order result
+        INDArray epsNext2d = Nd4j.createUninitialized(delta2d.dataType(), new long[] {k, delta2d.size(1)}, 'f');
+        w2d.mmuli(delta2d, epsNext2d);
         INDArray epsNextOrig = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsNext2d.dataType(),
                 new long[] {inDepth, miniBatch, g.inH(), g.inW()}, 'c');
         INDArray epsNext = epsNextOrig.permute(1, 0, 2, 3);
@@ -178,6 +259,7 @@ public class QuantConv2DImpl extends ConvolutionLayer {
         }
         ret.setGradientFor(W, weightGradView, 'c');
         weightNoiseParams.clear();
+        kept = null;
         epsNext = backpropDropOutIfPresent(epsNext);
         if (format != CNN2DFormat.NCHW) {
             epsNext = epsNext.permute(0, 2, 3, 1);
