@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -137,6 +138,34 @@ class QuantConvKernelParityTest {
             q.fit(ds);
         }
         assertBits(ref.params(), q.params(), "parameters after three Adam steps");
+    }
+
+    @Test
+    void backwardPassAfterANewInputDoesNotReuseTheKeptForwardPass() {
+        MultiLayerNetwork ref = init(net(false, DataType.FLOAT, 3, 1, 1, 1, ConvolutionMode.Truncate, CNN2DFormat.NCHW,
+                false, Activation.RELU));
+        MultiLayerNetwork q = init(net(true, DataType.FLOAT, 3, 1, 1, 1, ConvolutionMode.Truncate, CNN2DFormat.NCHW,
+                false, Activation.RELU));
+        q.setParams(ref.params().dup());
+        ref.initGradientsView();
+        q.initGradientsView();
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        INDArray x1 = data(DataType.FLOAT, 4, CNN2DFormat.NCHW).getFeatures();
+        INDArray x2 = x1.mul(-0.7).addi(0.3);
+        INDArray eps = Nd4j.randn(DataType.FLOAT, 4, 5, 9, 11);
+        org.deeplearning4j.nn.api.Layer r = ref.getLayer(0);
+        org.deeplearning4j.nn.api.Layer l = q.getLayer(0);
+        l.activate(x1, true, mgr);
+        l.setInput(x2, mgr);
+        r.setInput(x2, mgr);
+        var gr = r.backpropGradient(eps.dup(), mgr);
+        var gq = l.backpropGradient(eps.dup(), mgr);
+        assertBits(gr.getSecond(), gq.getSecond(), "input error at the new input");
+        assertBits(gr.getFirst().getGradientFor("W"), gq.getFirst().getGradientFor("W"), "weight gradient");
+        // and after a forward pass on the same input, the kept pass gives the same result
+        INDArray a = l.activate(x2, true, mgr);
+        assertBits(r.activate(x2, true, mgr), a, "activation");
+        assertBits(gr.getSecond(), l.backpropGradient(eps.dup(), mgr).getSecond(), "input error from the kept pass");
     }
 
     @Test
