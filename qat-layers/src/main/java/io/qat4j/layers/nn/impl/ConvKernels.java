@@ -136,6 +136,52 @@ public final class ConvKernels {
         }
     }
 
+    /**
+     * Copies {@code src} into {@code dst}, both {@code [N, C, H, W]} with dense planes in NCHW or CNHW memory order
+     * (e.g. DL4J's CNHW convolution output into a C-order NCHW array), one {@code [H, W]} plane at a time; other
+     * layouts go through {@code assign}.
+     */
+    public static void copyPlanes(INDArray src, INDArray dst) {
+        if (!Arrays.equals(src.shape(), dst.shape()) || src.dataType() != dst.dataType()) {
+            throw new IllegalArgumentException("copyPlanes needs equal shapes and types, got " + src.shapeInfoToString()
+                    + " and " + dst.shapeInfoToString());
+        }
+        if (!densePlanes(src) || !densePlanes(dst) || tooLarge(src) || (src.dataType() != DataType.FLOAT
+                && src.dataType() != DataType.DOUBLE)) {
+            dst.assign(src);
+            return;
+        }
+        Planes from = Planes.of(src);
+        Planes to = Planes.of(dst);
+        int c = (int) src.size(1);
+        int plane = from.plane();
+        if (src.dataType() == DataType.FLOAT) {
+            FloatBuffer in = floats(src);
+            FloatBuffer out = floats(dst);
+            KernelThreads.forEach((int) src.size(0), (a, b) -> {
+                FloatBuffer i = in.duplicate();
+                FloatBuffer o = out.duplicate();
+                for (int n = a; n < b; n++) {
+                    for (int ci = 0; ci < c; ci++) {
+                        o.put(to.offset(n, ci), i, from.offset(n, ci), plane);
+                    }
+                }
+            });
+        } else {
+            DoubleBuffer in = doubles(src);
+            DoubleBuffer out = doubles(dst);
+            KernelThreads.forEach((int) src.size(0), (a, b) -> {
+                DoubleBuffer i = in.duplicate();
+                DoubleBuffer o = out.duplicate();
+                for (int n = a; n < b; n++) {
+                    for (int ci = 0; ci < c; ci++) {
+                        o.put(to.offset(n, ci), i, from.offset(n, ci), plane);
+                    }
+                }
+            });
+        }
+    }
+
     private static void checkInput(INDArray x, ConvGeometry g) {
         if (x.rank() != 4 || x.size(2) != g.inH() || x.size(3) != g.inW()) {
             throw new IllegalArgumentException("im2col input must be NCHW [N, C, " + g.inH() + ", " + g.inW()
