@@ -74,6 +74,21 @@ public record ConvGeometry(int kH, int kW, int sH, int sW, int pH, int pW, int d
         return kH * kW;
     }
 
+    /** The first output column whose kernel column {@code kw} reads an input column {@code >= 0}. */
+    public int firstColumnInside(int kw) {
+        int shift = kw * dW - pW;
+        return Math.min(outW, Math.max(0, Math.floorDiv(sW - 1 - shift, sW)));
+    }
+
+    /**
+     * One past the last output column whose kernel column {@code kw} reads an input column below {@code inW} (at
+     * least {@link #firstColumnInside}); the output columns in between read inside the input.
+     */
+    public int endColumnInside(int kw) {
+        int shift = kw * dW - pW;
+        return Math.max(firstColumnInside(kw), Math.min(outW, Math.floorDiv(inW - 1 - shift, sW) + 1));
+    }
+
     /** The strides as DL4J's arrays take them. */
     public int[] stride() {
         return new int[] {sH, sW};

@@ -271,8 +271,8 @@ public final class ConvKernels {
 
     /** Per-thread heap work arrays, grown on demand and reused across calls. */
     static final class Scratch {
-        private final float[][] f = new float[2][];
-        private final double[][] d = new double[2][];
+        private final float[][] f = new float[3][];
+        private final double[][] d = new double[3][];
 
         static Scratch get() {
             return SCRATCH.get();
