@@ -80,15 +80,15 @@ public class QuantConv2DImpl extends ConvolutionLayer {
     /**
      * {@code ConvolutionLayer.activate}: input dropout, {@link #preOutput}, the feed-forward cache, then the
      * activation function ({@link ConvActivations}: element-wise exact ones on the dense buffer behind the view).
-     * In training (without DL4J's cache mode and without accumulation emulation) the pre-activation and the patch
-     * matrix are kept for the backward pass ({@link Kept}) and the activation works on a copy.
+     * In training (without DL4J's cache mode) the pre-activation and the patch matrix are kept for the backward pass
+     * ({@link Kept}) and the activation works on a copy.
      */
     private INDArray convActivate(boolean training, LayerWorkspaceMgr mgr) {
         if (cacheMode == null) {
             cacheMode = CacheMode.NONE;
         }
         kept = null;
-        boolean keep = training && cacheMode == CacheMode.NONE && sites().accumulation().isFloat();
+        boolean keep = training && cacheMode == CacheMode.NONE;
         applyDropOutIfNecessary(training, mgr);
         Pair<INDArray, INDArray> p = convPreOutput(training, keep, keep, mgr);
         INDArray z = p.getFirst();
@@ -303,6 +303,7 @@ public class QuantConv2DImpl extends ConvolutionLayer {
                 new long[] {n, x.size(1), g.inH(), g.inW()}, 'c');
         ConvKernels.col2im(epsCol, g, epsNext);
         weightNoiseParams.clear();
+        kept = null;
         return new Pair<>(ret, backpropDropOutIfPresent(epsNext));
     }
 
