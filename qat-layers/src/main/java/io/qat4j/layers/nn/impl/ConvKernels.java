@@ -4,6 +4,7 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.convolution.Convolution;
@@ -194,6 +195,18 @@ public final class ConvKernels {
             throw new IllegalArgumentException("convolution kernels support FLOAT and DOUBLE, got " + dt);
         }
         return dt;
+    }
+
+    /**
+     * Whether {@code a} can still be read: detached, or in a workspace whose scope is open and has not been reset
+     * since {@code a} was allocated (the check DL4J's workspace validation makes).
+     */
+    static boolean live(INDArray a) {
+        if (!a.isAttached()) {
+            return true;
+        }
+        MemoryWorkspace ws = a.data().getParentWorkspace();
+        return ws != null && ws.isScopeActive() && ws.getGenerationId() == a.data().getGenerationId();
     }
 
     /** Whether the elements of {@code a} lie in C order, densely, from its buffer's start (offset included). */

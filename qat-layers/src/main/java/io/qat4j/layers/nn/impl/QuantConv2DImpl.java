@@ -44,15 +44,7 @@ public class QuantConv2DImpl extends ConvolutionLayer {
      */
     private record Kept(INDArray input, INDArray z, INDArray col) {
         boolean validFor(INDArray in) {
-            return input == in && live(z) && live(col);
-        }
-
-        private static boolean live(INDArray a) {
-            if (!a.isAttached()) {
-                return true;
-            }
-            MemoryWorkspace ws = a.data().getParentWorkspace();
-            return ws != null && ws.isScopeActive() && ws.getGenerationId() == a.data().getGenerationId();
+            return input == in && ConvKernels.live(z) && ConvKernels.live(col);
         }
     }
 
