@@ -19,7 +19,8 @@ final class Col2Im {
     private Col2Im() {
     }
 
-    static void floats(FloatBuffer in, FloatBuffer out, ConvKernels.Planes planes, int from, int to, int c, ConvGeometry g) {
+    static void floats(FloatBuffer in, FloatBuffer out, ConvKernels.Planes planes, int from, int to, int c,
+                       ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();
@@ -41,7 +42,8 @@ final class Col2Im {
         }
     }
 
-    static void doubles(DoubleBuffer in, DoubleBuffer out, ConvKernels.Planes planes, int from, int to, int c, ConvGeometry g) {
+    static void doubles(DoubleBuffer in, DoubleBuffer out, ConvKernels.Planes planes, int from, int to, int c,
+                        ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();

@@ -35,8 +35,7 @@ import java.util.Arrays;
  * not depend on the thread count). Off-heap data is read and written through {@link java.nio} views of the
  * arrays' native memory. Images (the input of im2col, the output of col2im) may be C-ordered NCHW or the permuted
  * CNHW buffers DL4J's convolution layers use; other layouts, and a patch matrix that is not C-contiguous, are
- * copied. Arrays of 2<sup>31</sup> bytes or more
- * fall back to libnd4j's ops.
+ * copied. Arrays of 2<sup>31</sup> bytes or more fall back to libnd4j's ops.
  */
 public final class ConvKernels {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -50,8 +49,8 @@ public final class ConvKernels {
     }
 
     /**
-     * The patch matrix of {@code x} (NCHW, cast to its own type), a new C-order {@code [N·outH·outW, C·kH·kW]}
-     * array, uninitialized before the copy, in the current workspace (as DL4J allocates its own).
+     * The patch matrix of {@code x} (NCHW, float or double), a new C-order {@code [N·outH·outW, C·kH·kW]} array of
+     * its type, allocated uninitialized in the current workspace (as DL4J allocates its own).
      */
     public static INDArray im2col(INDArray x, ConvGeometry g) {
         checkInput(x, g);
@@ -88,11 +87,13 @@ public final class ConvKernels {
         if (dt == DataType.FLOAT) {
             FloatBuffer in = floats(src);
             FloatBuffer out = floats(col);
-            KernelThreads.forEach(n, (from, to) -> Im2Col.floats(in.duplicate(), planes, out.duplicate(), from, to, c, g));
+            KernelThreads.forEach(n, (from, to) -> Im2Col.floats(in.duplicate(), planes, out.duplicate(), from, to,
+                    c, g));
         } else {
             DoubleBuffer in = doubles(src);
             DoubleBuffer out = doubles(col);
-            KernelThreads.forEach(n, (from, to) -> Im2Col.doubles(in.duplicate(), planes, out.duplicate(), from, to, c, g));
+            KernelThreads.forEach(n, (from, to) -> Im2Col.doubles(in.duplicate(), planes, out.duplicate(), from, to,
+                    c, g));
         }
     }
 
@@ -125,12 +126,14 @@ public final class ConvKernels {
             FloatBuffer in = floats(src);
             FloatBuffer o = floats(dst);
             Planes planes = Planes.of(dst);
-            KernelThreads.forEach(n, (from, to) -> Col2Im.floats(in.duplicate(), o.duplicate(), planes, from, to, c, g));
+            KernelThreads.forEach(n, (from, to) -> Col2Im.floats(in.duplicate(), o.duplicate(), planes, from, to, c,
+                    g));
         } else {
             DoubleBuffer in = doubles(src);
             DoubleBuffer o = doubles(dst);
             Planes planes = Planes.of(dst);
-            KernelThreads.forEach(n, (from, to) -> Col2Im.doubles(in.duplicate(), o.duplicate(), planes, from, to, c, g));
+            KernelThreads.forEach(n, (from, to) -> Col2Im.doubles(in.duplicate(), o.duplicate(), planes, from, to, c,
+                    g));
         }
         if (dst != out) {
             out.assign(dst);

@@ -12,7 +12,7 @@ final class DepthwiseDouble {
     private DepthwiseDouble() {
     }
 
-    /** Output planes of samples {@code [from, to)}; {@code w [kH, kW, C, M]} and {@code b [C·M]} (or null) flat. */
+    /** Output planes of samples {@code [from, to)}; {@code w [kH, kW, C, M]}, {@code b [C·M]} (or null) flat. */
     static void forward(DoubleBuffer in, ConvKernels.Planes inPlanes, double[] w, double[] b, DoubleBuffer out, int from,
                         int to, int c, int m, ConvGeometry g) {
         int hw = g.inH() * g.inW();
@@ -75,8 +75,8 @@ final class DepthwiseDouble {
      * {@code dw [kH·kW·C·M]} and {@code db [C·M]} (which no other thread writes).
      */
     static void backward(DoubleBuffer in, ConvKernels.Planes inPlanes, DoubleBuffer err, ConvKernels.Planes errPlanes,
-                         double[] w, DoubleBuffer dx, ConvKernels.Planes dxPlanes, double[] dw, double[] db, int from,
-                         int to, int n, int c, int m, ConvGeometry g) {
+                         double[] w, DoubleBuffer dx, ConvKernels.Planes dxPlanes, double[] dw, double[] db,
+                         int from, int to, int n, int c, int m, ConvGeometry g) {
         int hw = g.inH() * g.inW();
         int ohw = g.outPositions();
         int cm = c * m;
@@ -109,7 +109,8 @@ final class DepthwiseDouble {
     }
 
     /** Adds tap (kh, kw)'s {@code wv · e} onto dx; returns {@code Σ e · src} over the plane (its weight gradient). */
-    private static double tapBackward(double[] src, double[] e, double[] dxAcc, double wv, int kh, int kw, ConvGeometry g) {
+    private static double tapBackward(double[] src, double[] e, double[] dxAcc, double wv, int kh, int kw,
+                                      ConvGeometry g) {
         int w = g.inW();
         int sW = g.sW();
         int lo = g.firstColumnInside(kw);

@@ -12,7 +12,7 @@ final class DepthwiseFloat {
     private DepthwiseFloat() {
     }
 
-    /** Output planes of samples {@code [from, to)}; {@code w [kH, kW, C, M]} and {@code b [C·M]} (or null) flat. */
+    /** Output planes of samples {@code [from, to)}; {@code w [kH, kW, C, M]}, {@code b [C·M]} (or null) flat. */
     static void forward(FloatBuffer in, ConvKernels.Planes inPlanes, float[] w, float[] b, FloatBuffer out, int from,
                         int to, int c, int m, ConvGeometry g) {
         int hw = g.inH() * g.inW();
@@ -75,8 +75,8 @@ final class DepthwiseFloat {
      * {@code dw [kH·kW·C·M]} and {@code db [C·M]} (which no other thread writes).
      */
     static void backward(FloatBuffer in, ConvKernels.Planes inPlanes, FloatBuffer err, ConvKernels.Planes errPlanes,
-                         float[] w, FloatBuffer dx, ConvKernels.Planes dxPlanes, float[] dw, float[] db, int from,
-                         int to, int n, int c, int m, ConvGeometry g) {
+                         float[] w, FloatBuffer dx, ConvKernels.Planes dxPlanes, float[] dw, float[] db,
+                         int from, int to, int n, int c, int m, ConvGeometry g) {
         int hw = g.inH() * g.inW();
         int ohw = g.outPositions();
         int cm = c * m;
@@ -109,7 +109,8 @@ final class DepthwiseFloat {
     }
 
     /** Adds tap (kh, kw)'s {@code wv · e} onto dx; returns {@code Σ e · src} over the plane (its weight gradient). */
-    private static float tapBackward(float[] src, float[] e, float[] dxAcc, float wv, int kh, int kw, ConvGeometry g) {
+    private static float tapBackward(float[] src, float[] e, float[] dxAcc, float wv, int kh, int kw,
+                                     ConvGeometry g) {
         int w = g.inW();
         int sW = g.sW();
         int lo = g.firstColumnInside(kw);

@@ -10,8 +10,8 @@ import java.util.Arrays;
 
 /**
  * Depth-wise 2-D convolution on NCHW activations, forward and backward, replacing libnd4j's
- * {@code depthwise_conv2d} / {@code depthwise_conv2d_bp} ops as DL4J's {@code DepthwiseConvolution2DLayer} calls
- * them (measured at about 0.1 GFLOP/s on this project's machine). Float32 and float64.
+ * {@code depthwise_conv2d} / {@code depthwise_conv2d_bp} ops as DL4J's {@code DepthwiseConvolution2DLayer}
+ * calls them (measured at about 0.1 GFLOP/s on this project's machine). Float32 and float64.
  *
  * <p>Layouts are DL4J's: input {@code x [N, C, H, W]} (NCHW or CNHW in memory; other layouts are copied), weights
  * {@code w [kH, kW, C, M]} (M = depth multiplier), bias {@code [1, C·M]}, output {@code y [N, C·M, outH, outW]},

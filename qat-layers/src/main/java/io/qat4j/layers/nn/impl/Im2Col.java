@@ -18,7 +18,8 @@ final class Im2Col {
     private Im2Col() {
     }
 
-    static void floats(FloatBuffer in, ConvKernels.Planes planes, FloatBuffer out, int from, int to, int c, ConvGeometry g) {
+    static void floats(FloatBuffer in, ConvKernels.Planes planes, FloatBuffer out, int from, int to, int c,
+                       ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();
@@ -39,7 +40,8 @@ final class Im2Col {
         }
     }
 
-    static void doubles(DoubleBuffer in, ConvKernels.Planes planes, DoubleBuffer out, int from, int to, int c, ConvGeometry g) {
+    static void doubles(DoubleBuffer in, ConvKernels.Planes planes, DoubleBuffer out, int from, int to, int c,
+                        ConvGeometry g) {
         int sample = c * g.inH() * g.inW();
         int rowLen = g.outW() * c * g.kernelArea();
         ConvKernels.Scratch s = ConvKernels.Scratch.get();

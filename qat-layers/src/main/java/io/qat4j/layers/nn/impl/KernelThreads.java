@@ -75,7 +75,8 @@ final class KernelThreads {
                 f.get();
             } catch (ExecutionException e) {
                 if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                    failure = e.getCause() instanceof RuntimeException re ? re
+                            : new IllegalStateException(e.getCause());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
