@@ -8,6 +8,8 @@ import java.util.Map;
 
 /** The Markdown section {@link QatBenchmark} writes into docs/benchmarks.md from its results by thread count. */
 final class BenchReport {
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
     private BenchReport() {
     }
 
@@ -31,9 +33,15 @@ final class BenchReport {
                 + "same network of quantized layers with every site float, the project's own float path (its "
                 + "convolutions run on the project's im2col / col2im kernels and compute the stock network's numbers bit "
                 + "for bit); W8A8 and W4A4 are the experiment configs. ")
-                .append(String.format(Locale.ROOT, "Load average of the 2-core machine: %.2f before, %.2f after "
-                        + "(other work was running when it is well above the thread count). %s.%n%n", loadBefore,
-                        loadAfter, date));
+                .append(String.format(Locale.ROOT, "Load average of the machine (%d cores): %.2f before, %.2f after. "
+                        + "%s.", CORES, loadBefore, loadAfter, date));
+        if (Math.max(loadBefore, loadAfter) > CORES) {
+            s.append(" Other work kept the machine oversubscribed during this run: the wall-clock numbers, above all "
+                    + "those with 2 threads (ND4J's OpenMP threads spin-wait for each other when one of them is "
+                    + "descheduled), understate what a quiet machine gives; the 1-thread CPU times per step are the "
+                    + "steadier figures, and the ratios between models measured in the same JVM still hold.");
+        }
+        s.append("\n\n");
         s.append("Threads in use per run (OMP_NUM_THREADS / ND4J max threads / kernel threads / OMP_WAIT_POLICY): ");
         List<String> used = new ArrayList<>();
         for (String t : threads) {

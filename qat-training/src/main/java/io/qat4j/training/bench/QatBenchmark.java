@@ -59,7 +59,7 @@ public final class QatBenchmark {
 
     /** The command-line options. */
     record Options(int iterations, int rounds, int warmup, Path out, Path configs, List<Integer> threads, Path json,
-                   int resnetBlocks, int resnetIterations, int fp8Iterations, boolean child) {
+                   int resnetBlocks, int resnetIterations, int fp8Iterations, Path fromJson, boolean child) {
         static Options parse(String[] args) {
             int iterations = 100;
             int rounds = 3;
@@ -71,6 +71,7 @@ public final class QatBenchmark {
             int resnetBlocks = 3;
             int resnetIterations = 10;
             int fp8Iterations = 10;
+            Path fromJson = null;
             boolean child = false;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -85,12 +86,13 @@ public final class QatBenchmark {
                     case "--resnet-blocks" -> resnetBlocks = Integer.parseInt(args[++i]);
                     case "--resnet-iterations" -> resnetIterations = Integer.parseInt(args[++i]);
                     case "--fp8-iterations" -> fp8Iterations = Integer.parseInt(args[++i]);
+                    case "--from-json" -> fromJson = Path.of(args[++i]);
                     case "--child" -> child = true;
                     default -> {
                         System.err.println("bench-qat: unknown argument " + args[i] + "; allowed: --threads LIST, "
                                 + "--iterations N, --rounds R, --warmup N, --resnet-blocks N (0: no ResNet), "
                                 + "--resnet-iterations N, --fp8-iterations N (0: no FP8), --json FILE, --out FILE, "
-                                + "--configs DIR");
+                                + "--configs DIR, --from-json FILE (rewrite the Markdown of a saved run, given its options)");
                         System.exit(2);
                     }
                 }
@@ -100,7 +102,7 @@ public final class QatBenchmark {
                 System.exit(2);
             }
             return new Options(iterations, rounds, warmup, out, configs, threads, json, resnetBlocks, resnetIterations,
-                    fp8Iterations, child);
+                    fp8Iterations, fromJson, child);
         }
 
         /** The arguments a child JVM gets. */
@@ -116,6 +118,10 @@ public final class QatBenchmark {
         Options o = Options.parse(args);
         if (o.child()) {
             writeJson(o.json(), measure(o));
+            return;
+        }
+        if (o.fromJson() != null) {
+            rewrite(o);
             return;
         }
         double loadBefore = load();
@@ -141,6 +147,21 @@ public final class QatBenchmark {
             all.put("threads", results);
             writeJson(o.json(), all);
             System.out.println("wrote " + o.json());
+        }
+    }
+
+    /** Writes the Markdown section of a run saved with {@code --json} (measured with the options given now). */
+    @SuppressWarnings("unchecked")
+    private static void rewrite(Options o) {
+        try {
+            Map<String, Object> saved = new ObjectMapper().readValue(o.fromJson().toFile(), LinkedHashMap.class);
+            Map<String, Map<String, Object>> results = (Map<String, Map<String, Object>>) saved.get("threads");
+            String doc = BenchReport.markdown(o, results, ((Number) saved.get("load_average_before")).doubleValue(),
+                    ((Number) saved.get("load_average_after")).doubleValue(), LocalDate.parse((String) saved.get("date")));
+            DocSections.write(o.out(), TITLE, "bench-qat", doc);
+            System.out.println("wrote " + o.out());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
