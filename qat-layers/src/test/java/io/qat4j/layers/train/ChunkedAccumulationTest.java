@@ -74,10 +74,10 @@ class ChunkedAccumulationTest {
     @Test
     void chunkProductsAreMmulsBitForBit() {
         Nd4j.getRandom().setSeed(8);
-        for (long[] s : new long[][] {{37, 300, 9}, {5, 64, 1}, {1, 130, 7}, {200, 800, 50}}) {
+        for (long[] s : new long[][] {{37, 300, 9}, {5, 64, 1}, {1, 130, 7}, {150, 500, 40}}) {
             INDArray x = Nd4j.randn(DataType.FLOAT, s[0], s[1]).muli(3);
             INDArray w = Nd4j.randn(DataType.FLOAT, s[1], s[2]);
-            for (int chunk : new int[] {1, 64, 100}) {
+            for (int chunk : new int[] {7, 64, 100}) {
                 INDArray expected = referenceMatmul(x, w, FP16, chunk);
                 INDArray actual = ChunkedAccumulation.matmul(x, w, FP16, chunk);
                 org.junit.jupiter.api.Assertions.assertArrayEquals(expected.dup('c').data().asFloat(),
