@@ -5,7 +5,10 @@ import io.qat4j.layers.quant.QuantContext;
 import io.qat4j.layers.quant.QuantSpec;
 import io.qat4j.layers.quant.Quantizer;
 import io.qat4j.layers.quant.Quantizers;
+import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
@@ -55,11 +58,26 @@ public final class ChunkedAccumulation {
         INDArray acc = null;
         for (long start = 0; start < k; start += chunk) {
             long end = Math.min(k, start + chunk);
-            INDArray p = x.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end))
-                    .mmul(w.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()));
+            INDArray p = chunkProduct(x.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end)),
+                    w.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()));
             INDArray q = a.forward(p, ctx).output();
             acc = acc == null ? q : a.forward(acc.addi(q), ctx).output();
         }
         return acc == null ? x.mmul(w) : acc;
+    }
+
+    /**
+     * {@code xc · wc} for two chunk views: the product {@code INDArray.mmul} computes (libnd4j's {@code Mmul} op on
+     * the views, into an F-order array), without the copies {@code mmul} adds around it (of the views, for a
+     * parameter object it does not use, and of the result into C order); the same values, in F order. Products
+     * with a single row or column keep {@code mmul}, which computes them as matrix-vector products.
+     */
+    static INDArray chunkProduct(INDArray xc, INDArray wc) {
+        if (xc.rows() == 1 || wc.columns() == 1) {
+            return xc.mmul(wc);
+        }
+        INDArray p = Nd4j.createUninitialized(xc.dataType(), new long[] {xc.rows(), wc.columns()}, 'f');
+        Nd4j.exec(new Mmul(xc, wc, p, 1.0, 0.0, MMulTranspose.builder().transposeA(false).transposeB(false).build()));
+        return p;
     }
 }

@@ -54,6 +54,38 @@ class ChunkedAccumulationTest {
         assertTrue(e.getMessage().contains("chunk must be in [1, 1048576]"), e.getMessage());
     }
 
+    /** The accumulation as first written: each chunk product by INDArray.mmul on the chunk views. */
+    static INDArray referenceMatmul(INDArray x, INDArray w, QuantSpec accumulator, int chunk) {
+        io.qat4j.layers.quant.Quantizer a = io.qat4j.layers.quant.Quantizers.of(accumulator);
+        io.qat4j.layers.quant.QuantContext ctx = new io.qat4j.layers.quant.QuantContext(-1, null, null, 0, true);
+        INDArray acc = null;
+        for (long start = 0; start < x.size(1); start += chunk) {
+            long end = Math.min(x.size(1), start + chunk);
+            INDArray p = x.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                    org.nd4j.linalg.indexing.NDArrayIndex.interval(start, end))
+                    .mmul(w.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(start, end),
+                            org.nd4j.linalg.indexing.NDArrayIndex.all()));
+            INDArray q = a.forward(p, ctx).output();
+            acc = acc == null ? q : a.forward(acc.addi(q), ctx).output();
+        }
+        return acc;
+    }
+
+    @Test
+    void chunkProductsAreMmulsBitForBit() {
+        Nd4j.getRandom().setSeed(8);
+        for (long[] s : new long[][] {{37, 300, 9}, {5, 64, 1}, {1, 130, 7}, {150, 500, 40}}) {
+            INDArray x = Nd4j.randn(DataType.FLOAT, s[0], s[1]).muli(3);
+            INDArray w = Nd4j.randn(DataType.FLOAT, s[1], s[2]);
+            for (int chunk : new int[] {7, 64, 100}) {
+                INDArray expected = referenceMatmul(x, w, FP16, chunk);
+                INDArray actual = ChunkedAccumulation.matmul(x, w, FP16, chunk);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected.dup('c').data().asFloat(),
+                        actual.dup('c').data().asFloat(), java.util.Arrays.toString(s) + " chunk " + chunk);
+            }
+        }
+    }
+
     static MultiLayerNetwork dense(QuantSites sites) {
         MultiLayerConfiguration c = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.FLOAT)
                 .updater(new Sgd(0.1)).list()

@@ -11,8 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The pre-activation of a dense, output or convolution layer whose sites name an accumulator format:
  * {@code z = x · W_q + b_q} with the product accumulated by {@link ChunkedAccumulation} (and the bias added in the
  * accumulator format), in DL4J's ACTIVATIONS workspace. A convolution is the same product on the im2col matrix
- * (one row per output position, K = C·kH·kW products per output). The backward pass differentiates the float32
- * product (a straight-through view of the accumulator rounding).
+ * ({@link ConvKernels#im2col}: one row per output position, K = C·kH·kW products per output). The backward pass
+ * differentiates the float32 product (a straight-through view of the accumulator rounding).
  */
 final class AccumulationSupport {
     private AccumulationSupport() {
@@ -41,21 +41,5 @@ final class AccumulationSupport {
     static INDArray columnSums(QuantSites sites, INDArray m) {
         INDArray ones = org.nd4j.linalg.factory.Nd4j.ones(m.dataType(), 1, m.size(0));
         return product(sites, ones, m, null, true);
-    }
-
-    /**
-     * The im2col matrix of an NCHW input, {@code [N·outH·outW, C·kH·kW]} in C order (rows: sample, output row,
-     * output column; columns: channel, kernel row, kernel column), the layout of DL4J's own convolution (which the
-     * backward pass may reuse).
-     */
-    static INDArray im2col(INDArray x, long kh, long kw, int[] stride, int[] pad, int[] dilation, boolean same,
-                           int outH, int outW) {
-        long n = x.size(0);
-        long c = x.size(1);
-        INDArray col = org.nd4j.linalg.factory.Nd4j.createUninitialized(x.dataType(), new long[] {n, outH, outW, c, kh,
-            kw}, 'c');
-        org.nd4j.linalg.convolution.Convolution.im2col(x, (int) kh, (int) kw, stride[0], stride[1], pad[0], pad[1],
-                dilation[0], dilation[1], same, col.permute(0, 3, 4, 5, 1, 2));
-        return col.reshape('c', n * outH * outW, c * kh * kw);
     }
 }

@@ -3,67 +3,81 @@ package io.qat4j.layers.nn.impl;
 import io.qat4j.layers.nn.QuantConvBN2D;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.util.ConvolutionUtils;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
 /**
- * Implementation of {@link QuantConvBN2D}: the fold of {@link FusedBnImpl} around libnd4j's
- * {@code conv2d} / {@code conv2d_bp} (NCHW activations, {@code [nOut, nIn, kH, kW]} weights, the
- * padding and output size DL4J's {@code ConvolutionLayer} computes).
+ * Implementation of {@link QuantConvBN2D}: the fold of {@link FusedBnImpl} around a convolution computed by
+ * {@link ConvProducts} on the project's im2col / col2im kernels (NCHW activations, {@code [nOut, nIn, kH, kW]}
+ * weights, the padding and output size DL4J's {@code ConvolutionLayer} computes). libnd4j's {@code conv2d} /
+ * {@code conv2d_bp} ops compute the same products through its slower im2col.
  */
 public class QuantConvBN2DImpl extends FusedBnImpl<QuantConvBN2D> {
+    /** The input and patch matrix of the last convolution within the current forward or backward pass. */
+    private INDArray colInput;
+    private INDArray col;
 
     public QuantConvBN2DImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType, 0);
     }
 
-    /** kH, kW, sH, sW, pH, pW, dH, dW, same-mode, NCHW (0), weights [oC, iC, kH, kW] (1); and the output size. */
-    private Geometry geometry(INDArray x) {
-        QuantConvBN2D c = layerConf();
-        int[] k = c.getKernelSize();
-        int[] s = c.getStride();
-        int[] d = c.getDilation();
-        ConvolutionMode mode = c.getConvolutionMode();
-        boolean same = mode == ConvolutionMode.Same;
-        int[] out;
-        int[] pad;
-        if (same) {
-            out = ConvolutionUtils.getOutputSize(x, k, s, null, mode, d, CNN2DFormat.NCHW);
-            pad = ConvolutionUtils.getSameModeTopLeftPadding(out, new int[]{(int) x.size(2), (int) x.size(3)}, k, s, d);
-        } else {
-            pad = c.getPadding();
-            out = ConvolutionUtils.getOutputSize(x, k, s, pad, mode, d, CNN2DFormat.NCHW);
+    /** The fold computes two convolutions of the same input per pass (W and W_q): one patch matrix serves both. */
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        forgetCol();
+        try {
+            return super.activate(training, mgr);
+        } finally {
+            forgetCol();
         }
-        return new Geometry(new int[]{k[0], k[1], s[0], s[1], pad[0], pad[1], d[0], d[1], same ? 1 : 0, 0, 1},
-                new long[]{x.size(0), c.getNOut(), out[0], out[1]});
     }
 
-    private record Geometry(int[] args, long[] outShape) {
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        forgetCol();
+        try {
+            return super.backpropGradient(epsilon, mgr);
+        } finally {
+            forgetCol();
+        }
+    }
+
+    private void forgetCol() {
+        colInput = null;
+        col = null;
+    }
+
+    /** The patch matrix of x, reused for the same input object within one pass while its workspace is live. */
+    private INDArray col(INDArray x, INDArray w, ConvGeometry g) {
+        if (x != colInput || col == null || !ConvKernels.live(col)) {
+            col = ConvKernels.im2col(x.castTo(w.dataType()), g);
+            colInput = x;
+        }
+        return col;
     }
 
     @Override
     protected INDArray linear(INDArray x, INDArray w) {
-        Geometry geo = geometry(x);
-        INDArray y = Nd4j.createUninitialized(x.dataType(), geo.outShape(), 'c');
-        Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(x, w).addOutputs(y).addIntegerArguments(geo.args()).build());
-        return y;
+        ConvGeometry g = convGeometry(x);
+        return ConvProducts.forward(col(x, w, g), x.size(0), w, g);
     }
 
     @Override
     protected INDArray[] linearBackward(INDArray x, INDArray w, INDArray delta) {
-        Geometry geo = geometry(x);
-        INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
-        INDArray dw = Nd4j.createUninitialized(w.dataType(), w.shape(), 'c');
-        Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(x, w, delta).addOutputs(dx, dw)
-                .addIntegerArguments(geo.args()).build());
-        return new INDArray[]{dx, dw};
+        ConvGeometry g = convGeometry(x);
+        return ConvProducts.backward(col(x, w, g), x.shape(), w, delta, g);
+    }
+
+    private ConvGeometry convGeometry(INDArray x) {
+        QuantConvBN2D c = layerConf();
+        return ConvGeometry.of(x, c.getKernelSize(), c.getStride(), c.getPadding(), c.getDilation(),
+                c.getConvolutionMode());
     }
 
     @Override
