@@ -28,7 +28,7 @@ class HtmlReportGraphRunTest {
         Path runDir = tmp.resolve("run");
         CliTestSupport.Outcome t = run("train", REPO.resolve("configs/fashion-mnist/resnet20-fp32.yaml").toString(),
                 "--data-dir", DATA.toString(), "--out", runDir.toString(), "--set", "model.options.depth=8", "--set",
-                "dataset.subset=400", "--set", "dataset.validation=100", "--set", "dataset.test_subset=200", "--set",
+                "dataset.subset=200", "--set", "dataset.validation=50", "--set", "dataset.test_subset=100", "--set",
                 "training.epochs=1", "--set", "training.batch_size=50", "--set", "training.log_every=1000", "--set",
                 "training.optimizer.lr=0.05");
         assertEquals(0, t.exitCode(), t.err());
@@ -53,7 +53,7 @@ class HtmlReportGraphRunTest {
         assertEquals("T-shirt/top", confusion.get(0).get(0));
         assertEquals("Ankle boot", confusion.get(9).get(0));
         long total = confusion.stream().mapToLong(row -> row.subList(1, 11).stream().mapToLong(Long::parseLong).sum()).sum();
-        assertEquals(200, total);
+        assertEquals(100, total);
         assertTrue(html.contains("Not exported: run &#39;qat export "), "note instead of the engine agreement");
 
         Path chromium = Chromium.executable().orElse(null);
