@@ -13,7 +13,7 @@ import java.util.List;
  *
  * <p>Its Content-Security-Policy allows nothing but inline styles and {@code data:} images, so a browser never
  * fetches anything for it; a reference to anything else would be blocked and reported on the browser's console,
- * which {@code HtmlReportRenderTest} checks stays empty.
+ * which the rendering tests ({@code HtmlReportRunTest}, {@code HtmlReportGraphRunTest}) check stays empty.
  */
 final class HtmlReport {
     /** The page's Content-Security-Policy. */
