@@ -112,7 +112,7 @@ public final class InferenceBenchmark {
             }
             if (x == null) {
                 RunDirectory run = new RunDirectory(Path.of(info.runDir()));
-                DataSplits data = TrainingRun.loadData(ExperimentConfig.load(run.config(), List.of("dataset.validation=0")));
+                DataSplits data = TrainingRun.loadData(ExperimentConfig.load(run.config(), List.of()));
                 x = firstImages(data.test(500), images);
             }
             Path named = d.getFileName().toString().equals("export") && d.getParent() != null ? d.getParent() : d;

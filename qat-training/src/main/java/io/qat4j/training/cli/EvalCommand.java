@@ -91,9 +91,7 @@ final class EvalCommand implements Callable<Integer> {
             if (dataDir != null) {
                 overrides.add("dataset.data_dir=" + dataDir);
             }
-            if (split.equals("test")) {
-                overrides.add("dataset.validation=0"); // no need to hold anything out
-            }
+            // The run's own split: standardized inputs use the statistics of its training split.
             splits = TrainingRun.loadData(ExperimentConfig.load(configFile, overrides));
         } else {
             if (data == null) {

@@ -152,7 +152,7 @@ final class ExportCommand implements Callable<Integer> {
     /** Largest |logit| of the fake-quant model over the first {@code calibration} training images (epoch-0 order). */
     private double calibrationRange(Model net, ExperimentConfig cfg) {
         DataSplits splits = TrainingRun.loadData(ExperimentConfig.load(new RunDirectory(runDir).config(),
-                List.of("dataset.validation=0")));
+                List.of()));
         DataSetIterator it = splits.train(500, 0);
         double max = 0;
         int seen = 0;

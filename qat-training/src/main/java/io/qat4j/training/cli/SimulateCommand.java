@@ -139,7 +139,6 @@ final class SimulateCommand implements Callable<Integer> {
         if (dataDir != null) {
             overrides.add("dataset.data_dir=" + dataDir);
         }
-        overrides.add("dataset.validation=0");
         DataSplits splits = TrainingRun.loadData(ExperimentConfig.load(dir.config(), overrides));
 
         ExportModel export;
